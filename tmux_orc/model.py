@@ -1,0 +1,140 @@
+"""Plain data shared by every layer: states, roles, kinds, and what one cycle observes.
+
+Nothing here does I/O. The tmux layer fills :class:`PaneInfo` and the screen text, ``procfs`` fills
+:class:`ProcessInfo`, the detection engine turns them into a :class:`Verdict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """An agent's state, as named in the public contract."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    IDLE = "idle"
+    WAITING_INPUT = "waiting_input"
+    UNSUBMITTED = "unsubmitted"
+    RATE_LIMITED = "rate_limited"
+    ERROR = "error"
+    STUCK = "stuck"
+    CRASHED = "crashed"
+    UNKNOWN = "unknown"
+
+
+class Role(StrEnum):
+    """What an agent does in its team (from its window name or configuration)."""
+
+    PM = "pm"
+    ORCHESTRATOR = "orchestrator"
+    DEVELOPER = "developer"
+    QA = "qa"
+    DEVOPS = "devops"
+    REVIEWER = "reviewer"
+    RESEARCHER = "researcher"
+    AGENT = "agent"
+
+
+class Kind(StrEnum):
+    """Which program the agent is (from the pane's process tree)."""
+
+    CLAUDE = "claude"
+    CODEX = "codex"
+    GEMINI = "gemini"
+    AIDER = "aider"
+    SHELL = "shell"
+    UNKNOWN = "unknown"
+
+
+class RolloutStage(StrEnum):
+    OFF = "off"
+    CANARY = "canary"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+@dataclass(frozen=True, slots=True)
+class PaneInfo:
+    """One row of ``tmux list-panes -a``: the facts tmux itself knows about a pane."""
+
+    pane_id: str  # "%3": unique while the tmux server lives
+    session: str
+    window_index: int
+    window_name: str
+    pane_index: int
+    pane_pid: int
+    current_command: str
+    dead: bool = False
+    dead_status: int | None = None
+    title: str = ""
+    width: int = 80
+    height: int = 24
+    window_activity: float = 0.0  # unix time of the window's last output
+    session_id: str = ""  # "$1"
+    window_id: str = ""  # "@2"
+    in_mode: bool = False  # copy mode etc.
+
+    @property
+    def target(self) -> str:
+        """``session:window.pane`` with the window index, as tmux accepts it."""
+        return f"{self.session}:{self.window_index}.{self.pane_index}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    """One process from /proc: enough to walk a pane's process tree."""
+
+    pid: int
+    ppid: int
+    state: str  # one letter from /proc/PID/stat: R, S, D, T, t, Z, ...
+    comm: str  # /proc/PID/comm (the kernel's 15-character name, renamable by the program)
+    argv: tuple[str, ...] = ()  # /proc/PID/cmdline split on NUL; empty for kernel threads/zombies
+    pgrp: int = 0
+    tpgid: int = -1  # foreground process group of the controlling terminal
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessFacts:
+    """What the process tree under a pane says about its agent program."""
+
+    kind: Kind  # the agent program found in the tree (SHELL if only a shell, UNKNOWN if neither)
+    agent_pid: int | None  # pid of the agent program, None when none is running
+    stopped: bool = False  # the agent program is stopped (T state: SIGSTOP / ctrl-z)
+    shell_in_foreground: bool = False  # the pane's foreground process is a shell, not an agent
+    commands: tuple[str, ...] = ()  # names of the processes in the tree, for evidence
+
+    @property
+    def agent_alive(self) -> bool:
+        return self.agent_pid is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the detection engine decided for one observation, and why."""
+
+    state: State
+    detail: str = ""  # e.g. the rate limit's reset time, the error message, the question asked
+    rule: str = ""  # name of the rule that matched, e.g. "claude2.spinner"
+    evidence: tuple[str, ...] = ()  # the screen lines / facts the rule matched on
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One classified look at one pane; the engine gets the previous one back next cycle."""
+
+    at: float  # unix time of the capture
+    verdict: Verdict
+    screen_hash: int  # hash of the live region, to tell "unchanged" cheaply
+    unchanged_since: float  # unix time since when the live region has not changed
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """What an agent reported about itself (Claude Code hooks via ``ReportEvent``)."""
+
+    at: float
+    event: str  # hook event name, e.g. "Notification", "Stop", "SessionStart", "UserPromptSubmit"
+    details: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""tmux_orc.service"""
