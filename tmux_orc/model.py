@@ -138,3 +138,22 @@ class AgentEvent:
     at: float
     event: str  # hook event name, e.g. "Notification", "Stop", "SessionStart", "UserPromptSubmit"
     details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent as the core publishes it (D-Bus dicts, alerts, recovery and persistence read this)."""
+
+    id: str  # stable while the pane keeps its place: equal to the target ``session:window.pane``
+    target: str
+    session: str
+    window: str  # window name
+    pane_id: str
+    role: Role
+    kind: Kind
+    state: State
+    state_since: float
+    detail: str = ""
+    last_activity: float = 0.0
+    strategy: str = "polling"
+    rule: str = ""
