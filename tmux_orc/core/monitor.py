@@ -1,0 +1,224 @@
+"""The monitoring cycle: tmux snapshot -> process facts -> classification -> published states -> events.
+
+``MonitorCore`` owns no D-Bus and no systemd: the service layer drives ``run_cycle()`` and listens to
+its :class:`~tmux_orc.core.events.EventHub`. Everything here is usable (and tested) without a bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tmux_orc.config import Settings
+from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
+from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
+from tmux_orc.core.tracker import AgentRecord, StateTracker
+from tmux_orc.detect.engine import DetectContext, classify
+from tmux_orc.detect.process import find_agent
+from tmux_orc.detect.roles import role_from_window
+from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role
+from tmux_orc.procfs import ProcessTable, read_process_table
+from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
+
+log = logging.getLogger(__name__)
+
+AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
+
+
+class PaneSource(Protocol):
+    """Where the cycle's one ``list-panes -a`` comes from."""
+
+    async def list_panes(self) -> list[PaneInfo]: ...
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle saw and changed; handed to alerts, recovery, rollout and metrics."""
+
+    started: float
+    duration_ms: float = 0.0
+    tmux_connected: bool = True
+    panes: int = 0
+    captured: int = 0
+    transitions: list[AgentUpdated] = field(default_factory=list)
+    appeared: list[AgentView] = field(default_factory=list)
+    vanished: list[AgentView] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    strategy_ms: dict[str, float] = field(default_factory=dict)
+    strategy_errors: dict[str, int] = field(default_factory=dict)
+
+
+StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
+
+
+class MonitorCore:
+    def __init__(
+        self,
+        settings: Settings,
+        source: PaneSource,
+        strategies: Mapping[str, MonitoringStrategy],
+        assign_strategies: StrategyAssigner,
+        hub: EventHub | None = None,
+        tracker: StateTracker | None = None,
+        clock: Callable[[], float] = time.time,
+        read_processes: Callable[[], ProcessTable] = read_process_table,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.strategies = dict(strategies)
+        self.assign_strategies = assign_strategies
+        self._assignment: Mapping[str, str] = {}
+        self.hub = hub or EventHub()
+        self.tracker = tracker or StateTracker()
+        self.clock = clock
+        self.read_processes = read_processes
+        self.running = True
+        self.tmux_connected = False
+        self.cycles = 0
+        self.last_cycle_ms = 0.0
+        self.started_at = clock()
+        self._full_refresh_countdown = 0
+        self._cycle_lock = asyncio.Lock()
+
+    # --- the cycle -------------------------------------------------------------------------------
+    async def run_cycle(self) -> CycleReport:
+        async with self._cycle_lock:
+            report = CycleReport(started=self.clock())
+            t0 = time.perf_counter()
+            try:
+                await self._cycle(report)
+            finally:
+                report.duration_ms = (time.perf_counter() - t0) * 1000.0
+                self.cycles += 1
+                self.last_cycle_ms = report.duration_ms
+                self.hub.emit(StatusChanged())
+            return report
+
+    async def _cycle(self, report: CycleReport) -> None:
+        try:
+            panes = await self.source.list_panes()
+        except (TmuxError, TimeoutError, OSError) as exc:
+            # Keep every agent as it was: a tmux restart must not lose their state.
+            if self.tmux_connected:
+                log.warning("lost the tmux server: %s", exc)
+            self.tmux_connected = False
+            report.tmux_connected = False
+            if not isinstance(exc, TmuxUnavailable):
+                report.errors.append(f"list-panes: {exc}")
+            return
+        if not self.tmux_connected:
+            log.info("connected to the tmux server (%d panes)", len(panes))
+        self.tmux_connected = True
+        report.panes = len(panes)
+        now = report.started
+        self._assignment = self.assign_strategies({p.session for p in panes})
+        table = await asyncio.to_thread(self.read_processes)
+
+        agents: list[AgentRecord] = []
+        for pane in panes:
+            rec = self._discover(pane, table, now, report)
+            if rec is not None:
+                agents.append(rec)
+        present = {rec.view.id for rec in agents}
+        for view in self.tracker.remove_missing(present):
+            report.vanished.append(view)
+            self.hub.emit(AgentVanished(view))
+
+        screens = await self._capture(agents, report)
+        for rec in agents:
+            self._classify(rec, screens.get(rec.pane.pane_id), now, report)
+
+    def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
+        facts = find_agent(pane, table)
+        role = role_from_window(pane.window_name, self.settings.agent_window_prefix, self.settings.roles)
+        known = pane.target in self.tracker.records
+        if role is None and facts.kind not in AGENT_KINDS and not known:
+            return None
+        strategy = self._assignment.get(pane.session, "polling")
+        if strategy not in self.strategies:
+            strategy = "polling"
+        rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
+        if appeared:
+            report.appeared.append(rec.view)
+            self.hub.emit(AgentAppeared(rec.view))
+        return rec
+
+    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport) -> dict[str, str]:
+        """Screens of the agents' panes, each group captured by its strategy, groups concurrently."""
+        groups: dict[str, list[PaneInfo]] = {}
+        for rec in agents:
+            if not rec.pane.dead:
+                groups.setdefault(rec.view.strategy, []).append(rec.pane)
+        self._full_refresh_countdown -= 1
+        full = self._full_refresh_countdown <= 0
+        if full:
+            self._full_refresh_countdown = self.settings.full_refresh_every
+
+        async def run(name: str, panes: list[PaneInfo]) -> tuple[str, CaptureResult | BaseException, float]:
+            t0 = time.perf_counter()
+            budget = self.settings.command_timeout * 2 + 0.05 * len(panes)
+            try:
+                result: CaptureResult | BaseException = await asyncio.wait_for(
+                    self.strategies[name].capture(panes, full=full), budget
+                )
+            except Exception as exc:  # a strategy (possibly a plugin) failing must not stop the cycle
+                result = exc
+            return name, result, (time.perf_counter() - t0) * 1000.0
+
+        screens: dict[str, str] = {}
+        outcomes = await asyncio.gather(*(run(n, p) for n, p in groups.items()))
+        for name, result, ms in outcomes:
+            report.strategy_ms[name] = ms
+            if isinstance(result, BaseException):
+                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(groups[name])
+                report.errors.append(f"strategy {name}: {type(result).__name__}: {result}")
+                log.warning("strategy %s failed: %s: %s", name, type(result).__name__, result)
+                continue
+            screens.update(result.screens)
+            report.captured += len(result.screens)
+            if result.errors:
+                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(result.errors)
+        return screens
+
+    def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
+        if screen is not None:
+            rec.screen = screen
+        ctx = DetectContext(
+            now=now,
+            first_seen=rec.first_seen,
+            stuck_after=self.settings.stuck_after,
+            starting_after=self.settings.starting_after,
+            events=tuple(rec.events),
+        )
+        observation = classify(rec.screen, rec.pane, rec.facts, rec.observation, ctx)
+        old = self.tracker.observe(rec, observation, now)
+        if old is None:
+            old = self.tracker.touch_activity(rec, rec.pane.window_activity)
+            if old is not None:
+                self.hub.emit(AgentUpdated(old, rec.view))
+            return
+        update = AgentUpdated(old, rec.view)
+        if update.state_changed:
+            log.info(
+                "%s: %s -> %s%s", rec.view.target, old.state, rec.view.state,
+                f" ({rec.view.detail})" if rec.view.detail else "",
+            )
+            report.transitions.append(update)
+        self.hub.emit(update)
+
+    # --- requests from clients -------------------------------------------------------------------
+    def report_event(self, target: str, event: str, details: Mapping[str, str]) -> AgentView:
+        """An agent hook told us something about itself; it refines the next observation."""
+        rec = self.tracker.find(target)
+        if rec is None:
+            raise LookupError(f"no agent matches {target!r}")
+        rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
+        rec.hook_pending = True
+        return rec.view
+
+    def uptime(self) -> float:
+        return self.clock() - self.started_at

@@ -1,0 +1,203 @@
+"""PMRecoveryManager: carries out what the recovery policy decides, through the tmux server.
+
+A recovery re-checks the process facts right before acting (a healthy agent is never touched), starts
+the spawn command in a new window of the same session via the tmux server (so the agent is never the
+daemon's child), removes the crashed pane, and waits until the agent program runs under the new pane.
+The outcome is reported as ``RecoveryFinished`` and as an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from tmux_orc.config import Settings
+from tmux_orc.core.errors import Busy, Failed, InvalidArgument, NotFound
+from tmux_orc.core.events import AlertRaised, RecoveryFinished
+from tmux_orc.core.monitor import CycleReport, MonitorCore
+from tmux_orc.core.recovery_policy import Action, Refusal, RecoveryPolicy, recovery_key
+from tmux_orc.core.tracker import AgentRecord
+from tmux_orc.detect.process import find_agent
+from tmux_orc.model import AgentView, PaneInfo, Role, State
+from tmux_orc.procfs import read_process_table
+from tmux_orc.tmux.runner import TmuxError, run_tmux
+
+log = logging.getLogger(__name__)
+
+RunTmux = Callable[..., Awaitable[str]]
+RecoveredHook = Callable[[AgentView, str], None]  # (crashed agent, new pane id)
+OPTION_TYPES = {"command": str}
+
+
+def policy_from_settings(settings: Settings) -> RecoveryPolicy:
+    return RecoveryPolicy(
+        confirmations=settings.recovery_confirmations,
+        grace=settings.recovery_grace,
+        cooldown=settings.recovery_cooldown,
+        max_attempts=settings.recovery_max_attempts,
+        auto_recover_pm=settings.auto_recover_pm,
+    )
+
+
+class RecoveryManager:
+    def __init__(
+        self,
+        core: MonitorCore,
+        policy: RecoveryPolicy,
+        run: RunTmux = run_tmux,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.core = core
+        self.policy = policy
+        self.run = run
+        self.clock = clock
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.on_recovered: list[RecoveredHook] = []
+        self.started = 0
+        self.succeeded = 0
+        self.failed = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    # --- requests --------------------------------------------------------------------------------
+    def request(self, target: str, options: Mapping[str, Any]) -> str:
+        """A client's Recover(): validate, start at once, return the recovery id."""
+        for key, value in options.items():
+            if key not in OPTION_TYPES:
+                raise InvalidArgument(f"unknown option {key!r}: allowed are {', '.join(OPTION_TYPES)}")
+            if not isinstance(value, OPTION_TYPES[key]) or not str(value).strip():
+                raise InvalidArgument(f"option {key!r} must be a non-empty string")
+        rec = self.core.tracker.find(target)
+        if rec is None:
+            raise NotFound(f"no agent matches {target!r} (try `tmux-orc agents`)")
+        decision = self.policy.decide_manual(rec.view, self.clock())
+        if decision.action is not Action.RECOVER:
+            if decision.refusal is Refusal.BUSY:
+                raise Busy(decision.reason)
+            if decision.refusal is Refusal.NOT_CRASHED:
+                raise InvalidArgument(decision.reason)
+            raise Failed(decision.reason)
+        return self._start(rec, options.get("command"), manual=True)
+
+    async def on_cycle(self, report: CycleReport) -> None:
+        """Automatic recovery of crashed PMs, as the policy allows."""
+        now = self.clock()
+        present: set[str] = set()
+        for rec in list(self.core.tracker.records.values()):
+            view = rec.view
+            present.add(recovery_key(view))
+            self.policy.note_state(view, now)
+            if view.role is not Role.PM or view.state is not State.CRASHED:
+                continue
+            observed = rec.observation.verdict.state if rec.observation else None
+            streak = rec.debouncer.streak() if observed is State.CRASHED else 0
+            decision = self.policy.decide(view, streak, now)
+            if decision.action is Action.RECOVER:
+                log.warning("%s: PM crashed (%s); %s", view.target, view.detail, decision.reason)
+                self._start(rec, None, manual=False)
+            elif decision.action is Action.GIVE_UP:
+                log.error("%s: %s; giving up", view.target, decision.reason)
+                self.core.hub.emit(AlertRaised(
+                    "critical", f"PM of {view.session} keeps crashing",
+                    f"{decision.reason}. Recovery stopped; restart it by hand, then `tmux-orc monitor "
+                    f"recover {view.target}` resets the count.", view.target,
+                ))
+        self.policy.forget_missing(present | {k for k, t in self.tasks.items() if not t.done()})
+
+    # --- the recovery itself ---------------------------------------------------------------------
+    def _start(self, rec: AgentRecord, command: str | None, *, manual: bool) -> str:
+        recovery_id = uuid.uuid4().hex[:12]
+        key = recovery_key(rec.view)
+        attempt = self.policy.record_attempt(key, self.clock())
+        self.started += 1
+        log.info("%s: recovery %s started (attempt %d%s)", rec.view.target, recovery_id, attempt,
+                 ", requested by a client" if manual else "")
+        task = asyncio.create_task(self._recover(recovery_id, key, rec.view, rec.pane, command))
+        self.tasks[key] = task
+        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None) if self.tasks.get(k) is _t else None)
+        return recovery_id
+
+    async def _recover(self, rid: str, key: str, view: AgentView, pane: PaneInfo, command: str | None) -> None:
+        try:
+            ok, detail = await self._spawn_and_verify(view, pane, command or self.settings.pm_spawn_command)
+        except asyncio.CancelledError:
+            self.policy.record_outcome(key, False, self.clock(), "daemon stopping")
+            raise
+        except Exception as exc:  # report every failure as an outcome, never as a silent dead task
+            log.exception("%s: recovery %s failed unexpectedly", view.target, rid)
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        self.policy.record_outcome(key, ok, self.clock(), detail)
+        if ok:
+            self.succeeded += 1
+            log.info("%s: recovery %s succeeded: %s", view.target, rid, detail)
+        else:
+            self.failed += 1
+            log.error("%s: recovery %s failed: %s", view.target, rid, detail)
+        self.core.hub.emit(RecoveryFinished(rid, view.target, ok, detail))
+        severity = "info" if ok else "critical"
+        summary = f"{view.role} {view.target} {'recovered' if ok else 'could not be recovered'}"
+        self.core.hub.emit(AlertRaised(severity, summary, detail, view.target))
+
+    async def _spawn_and_verify(self, view: AgentView, pane: PaneInfo, command: str) -> tuple[bool, str]:
+        timeout = self.settings.command_timeout
+        socket = self.settings.tmux_socket
+        table = await asyncio.to_thread(read_process_table)
+        facts = find_agent(pane, table)
+        if facts.agent_pid is not None:
+            return False, f"not touched: its agent program is running again (pid {facts.agent_pid})"
+        try:
+            start_dir = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_current_path}",
+                                        socket=socket, timeout=timeout)).strip()
+        except (TmuxError, TimeoutError):
+            start_dir = ""
+        args = ["new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}",
+                "-t", f"{pane.session_id or pane.session}:", "-n", pane.window_name]
+        if start_dir:
+            args += ["-c", start_dir]
+        shell_command = f"{command}; exec \"${{SHELL:-/bin/sh}}\""
+        try:
+            out = await self.run(*args, shell_command, socket=socket, timeout=timeout)
+        except (TmuxError, TimeoutError) as exc:
+            return False, f"could not open a new window in {pane.session}: {exc}"
+        new_pane_id, new_pid, new_index = (out.split() + ["", "", ""])[:3]
+        log.info("%s: started %r in new window %s:%s (%s)", view.target, command, pane.session, new_index,
+                 new_pane_id)
+        await self._remove_crashed_pane(view, pane)
+        new_pane = PaneInfo(pane_id=new_pane_id, session=pane.session, window_index=int(new_index or 0),
+                            window_name=pane.window_name, pane_index=0, pane_pid=int(new_pid or 0),
+                            current_command="")
+        deadline = time.monotonic() + self.settings.starting_after
+        while time.monotonic() < deadline:
+            facts = find_agent(new_pane, await asyncio.to_thread(read_process_table))
+            if facts.agent_pid is not None:
+                for hook in self.on_recovered:
+                    hook(view, new_pane_id)
+                return True, (f"{facts.kind} running again as pid {facts.agent_pid} in "
+                              f"{pane.session}:{new_index} ({new_pane_id})")
+            await asyncio.sleep(0.5)
+        return False, (f"{command!r} did not start an agent program in {pane.session}:{new_index} within "
+                       f"{self.settings.starting_after:g}s")
+
+    async def _remove_crashed_pane(self, view: AgentView, pane: PaneInfo) -> None:
+        """Close the crashed pane, after one last check that no agent runs there."""
+        facts = find_agent(pane, await asyncio.to_thread(read_process_table))
+        if facts.agent_pid is not None:
+            log.warning("%s: agent program came back (pid %d); leaving the old pane alone",
+                        view.target, facts.agent_pid)
+            return
+        try:
+            await self.run("kill-pane", "-t", pane.pane_id, socket=self.settings.tmux_socket,
+                           timeout=self.settings.command_timeout)
+        except (TmuxError, TimeoutError) as exc:
+            log.warning("%s: could not close the crashed pane %s: %s", view.target, pane.pane_id, exc)
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)

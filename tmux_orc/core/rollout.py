@@ -1,0 +1,147 @@
+"""Rollout stages: which strategy watches which tmux session, and health-based promotion / rollback.
+
+Pure logic: a stable hash bucket per session name, and a small state machine fed with one
+:class:`HealthSample` per cycle. The caller persists ``RolloutState`` and publishes the changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tmux_orc.model import RolloutStage
+
+LEGACY = "polling"
+ORDER = (RolloutStage.OFF, RolloutStage.CANARY, RolloutStage.PARTIAL, RolloutStage.FULL)
+
+
+def bucket(session: str) -> float:
+    """A number in [0, 1) fixed by the session name alone (same on every host and restart)."""
+    digest = hashlib.blake2b(session.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def stage_fraction(stage: RolloutStage, canary: float, partial: float) -> float:
+    return {RolloutStage.OFF: 0.0, RolloutStage.CANARY: canary,
+            RolloutStage.PARTIAL: partial, RolloutStage.FULL: 1.0}[stage]
+
+
+def sessions_on_new(sessions: Iterable[str], fraction: float) -> set[str]:
+    """The sessions the new strategy takes: the lowest buckets, ``ceil(fraction * n)`` of them.
+
+    A non-zero share always takes at least one session; a session keeps its strategy as long as the
+    set of sessions does not change, and growing the fraction only ever adds sessions.
+    """
+    names = sorted(set(sessions), key=lambda s: (bucket(s), s))
+    if fraction <= 0 or not names:
+        return set()
+    count = max(1, min(len(names), math.ceil(fraction * len(names) - 1e-9)))
+    return set(names[:count])
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRules:
+    promote_after: int = 30  # healthy cycles at a stage before moving one stage up
+    window: int = 20  # cycles the error/latency figures are computed over
+    max_error_rate: float = 0.2  # share of the new strategy's panes failing capture in the window
+    max_latency_ratio: float = 3.0  # new strategy's p95 per pane vs the legacy strategy's
+    latency_floor_ms: float = 50.0  # below this p95 the ratio is not judged (noise)
+    max_disagreement_rate: float = 0.2  # share of sampled panes where the two strategies disagree
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSample:
+    """The new strategy's figures for one cycle."""
+
+    panes: int = 0
+    errors: int = 0
+    ms_per_pane: float = 0.0
+    legacy_ms_per_pane: float | None = None
+    sampled: int = 0
+    disagreements: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    new_stage: RolloutStage
+    reason: str
+
+
+@dataclass(slots=True)
+class RolloutManager:
+    stage: RolloutStage = RolloutStage.OFF
+    rules: HealthRules = field(default_factory=HealthRules)
+    auto: bool = True
+    frozen: bool = False  # after a rollback: no promotion until an operator sets the stage
+    healthy_cycles: int = 0
+    _samples: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=200))
+    last_reason: str = ""
+
+    def set_stage(self, stage: RolloutStage, reason: str = "set by operator") -> RolloutStage:
+        previous = self.stage
+        self.stage = stage
+        self.frozen = False
+        self.healthy_cycles = 0
+        self._samples.clear()
+        self.last_reason = reason
+        return previous
+
+    def figures(self) -> dict[str, float]:
+        window = list(self._samples)[-self.rules.window :]
+        panes = sum(s.panes for s in window)
+        sampled = sum(s.sampled for s in window)
+        per_pane = sorted(s.ms_per_pane for s in window if s.panes)
+        legacy = sorted(s.legacy_ms_per_pane for s in window if s.legacy_ms_per_pane is not None)
+        return {
+            "cycles": float(len(window)),
+            "healthy_cycles": float(self.healthy_cycles),
+            "error_rate": (sum(s.errors for s in window) / panes) if panes else 0.0,
+            "p95_ms_per_pane": _p95(per_pane),
+            "legacy_p95_ms_per_pane": _p95(legacy),
+            "disagreement_rate": (sum(s.disagreements for s in window) / sampled) if sampled else 0.0,
+        }
+
+    def feed(self, sample: HealthSample) -> Decision | None:
+        """One cycle's health; returns a stage change when one is due."""
+        if self.stage is RolloutStage.OFF or sample.panes == 0 and sample.sampled == 0:
+            return None
+        self._samples.append(sample)
+        breach = self._breach()
+        if breach:
+            previous = ORDER[max(0, ORDER.index(self.stage) - 1)]
+            self.stage, self.frozen, self.healthy_cycles = previous, True, 0
+            self._samples.clear()
+            self.last_reason = f"rolled back: {breach}"
+            return Decision(previous, self.last_reason)
+        self.healthy_cycles += 1
+        if not self.auto or self.frozen or self.stage is RolloutStage.FULL:
+            return None
+        if self.healthy_cycles >= self.rules.promote_after:
+            nxt = ORDER[ORDER.index(self.stage) + 1]
+            self.stage, self.healthy_cycles = nxt, 0
+            self._samples.clear()
+            self.last_reason = f"promoted after {self.rules.promote_after} healthy cycles"
+            return Decision(nxt, self.last_reason)
+        return None
+
+    def _breach(self) -> str:
+        f = self.figures()
+        r = self.rules
+        if f["error_rate"] > r.max_error_rate:
+            return f"error rate {f['error_rate']:.0%} > {r.max_error_rate:.0%} over {f['cycles']:.0f} cycles"
+        legacy = f["legacy_p95_ms_per_pane"]
+        p95 = f["p95_ms_per_pane"]
+        if legacy > 0 and p95 * 1.0 > r.latency_floor_ms and p95 > r.max_latency_ratio * legacy:
+            return f"p95 {p95:.1f} ms/pane > {r.max_latency_ratio:g}x legacy {legacy:.1f} ms/pane"
+        if f["disagreement_rate"] > r.max_disagreement_rate:
+            return f"detection disagreement {f['disagreement_rate']:.0%} > {r.max_disagreement_rate:.0%}"
+        return ""
+
+
+def _p95(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]

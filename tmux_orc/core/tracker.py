@@ -1,0 +1,147 @@
+"""StateTracker: every agent the monitor knows, its published state and since when.
+
+A record keeps what the next observation needs (previous observation, debouncer, last screen) and
+turns confirmed verdicts into :class:`AgentView` changes. It does no I/O: persistence goes through
+``export()`` / ``restore()``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+from tmux_orc.detect.debounce import Debouncer
+from tmux_orc.model import AgentEvent, AgentView, Kind, Observation, PaneInfo, ProcessFacts, Role, State, Verdict
+
+MAX_EVENTS_KEPT = 8
+
+
+@dataclass(slots=True)
+class AgentRecord:
+    view: AgentView
+    pane: PaneInfo
+    facts: ProcessFacts
+    first_seen: float
+    debouncer: Debouncer
+    observation: Observation | None = None
+    screen: str = ""
+    events: deque[AgentEvent] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS_KEPT))
+    hook_pending: bool = False  # a hook event arrived since the last observation
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What survives a restart for one agent."""
+
+    state: State
+    state_since: float
+    detail: str
+    last_activity: float
+
+
+class StateTracker:
+    def __init__(self, confirmations: int = 2) -> None:
+        self.confirmations = confirmations
+        self.records: dict[str, AgentRecord] = {}
+        self._remembered: dict[str, Remembered] = {}
+
+    # --- persistence -----------------------------------------------------------------------------
+    def restore(self, remembered: dict[str, Remembered]) -> None:
+        self._remembered = dict(remembered)
+
+    def export(self) -> dict[str, Remembered]:
+        out = dict(self._remembered)
+        for agent_id, rec in self.records.items():
+            v = rec.view
+            out[agent_id] = Remembered(v.state, v.state_since, v.detail, v.last_activity)
+        return out
+
+    # --- discovery -------------------------------------------------------------------------------
+    def upsert(
+        self, pane: PaneInfo, role: Role, kind: Kind, facts: ProcessFacts, strategy: str, now: float
+    ) -> tuple[AgentRecord, bool]:
+        """The record for this pane (created when new). Returns (record, appeared)."""
+        agent_id = pane.target
+        rec = self.records.get(agent_id)
+        if rec is not None and rec.pane.pane_id != pane.pane_id:
+            # Another pane took this place (the tmux server restarted, or windows moved): same
+            # agent id, new pane. Keep the published state; the next observations will confirm it.
+            rec.pane = pane
+            rec.view = replace(rec.view, pane_id=pane.pane_id)
+        if rec is None:
+            remembered = self._remembered.get(agent_id)
+            view = AgentView(
+                id=agent_id,
+                target=pane.target,
+                session=pane.session,
+                window=pane.window_name,
+                pane_id=pane.pane_id,
+                role=role,
+                kind=kind,
+                state=remembered.state if remembered else State.UNKNOWN,
+                state_since=remembered.state_since if remembered else now,
+                detail=remembered.detail if remembered else "",
+                last_activity=remembered.last_activity if remembered else pane.window_activity,
+                strategy=strategy,
+            )
+            debouncer = Debouncer(self.confirmations)
+            rec = AgentRecord(view=view, pane=pane, facts=facts, first_seen=now, debouncer=debouncer)
+            self.records[agent_id] = rec
+            return rec, True
+        rec.pane = pane
+        if facts.agent_pid is not None and rec.facts.agent_pid != facts.agent_pid:
+            rec.first_seen = now  # a (re)started agent program: it gets its starting time again
+        rec.facts = facts
+        kind = kind if kind not in (Kind.SHELL, Kind.UNKNOWN) else rec.view.kind  # remember what ran here
+        rec.view = replace(
+            rec.view, role=role, kind=kind, window=pane.window_name, session=pane.session, strategy=strategy,
+            last_activity=max(rec.view.last_activity, pane.window_activity),
+        )
+        return rec, False
+
+    def remove_missing(self, present: set[str]) -> list[AgentView]:
+        gone = [agent_id for agent_id in self.records if agent_id not in present]
+        views = [self.records.pop(agent_id).view for agent_id in gone]
+        for agent_id in gone:
+            self._remembered.pop(agent_id, None)
+        return views
+
+    # --- publication -----------------------------------------------------------------------------
+    def observe(self, rec: AgentRecord, observation: Observation, now: float) -> AgentView | None:
+        """Feed one observation; return the old view when the published view changed."""
+        rec.observation = observation
+        published = rec.debouncer.feed(observation.verdict, hook_confirmed=rec.hook_pending)
+        rec.hook_pending = False
+        if published is None:
+            return None
+        return self._publish(rec, published, now)
+
+    def _publish(self, rec: AgentRecord, verdict: Verdict, now: float) -> AgentView | None:
+        old = rec.view
+        since = old.state_since if verdict.state == old.state else now
+        new = replace(old, state=verdict.state, detail=verdict.detail, rule=verdict.rule, state_since=since)
+        if new == old:
+            return None
+        rec.view = new
+        return old
+
+    def touch_activity(self, rec: AgentRecord, at: float) -> AgentView | None:
+        if at <= rec.view.last_activity:
+            return None
+        old = rec.view
+        rec.view = replace(old, last_activity=at)
+        return old
+
+    def find(self, target: str) -> AgentRecord | None:
+        """By id, ``session:window`` (index or name), ``session:window.pane`` or ``%N``."""
+        if target in self.records:
+            return self.records[target]
+        for rec in self.records.values():
+            p = rec.pane
+            if target in (p.pane_id, f"{p.session}:{p.window_name}", f"{p.session}:{p.window_index}",
+                          f"{p.session}:{p.window_name}.{p.pane_index}"):
+                return rec
+        return None
+
+    def views(self) -> list[AgentView]:
+        return sorted((r.view for r in self.records.values()), key=lambda v: (v.session, v.target))

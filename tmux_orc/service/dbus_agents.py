@@ -1,0 +1,145 @@
+"""One org.tmuxorc.Agent1 object per agent, enumerated by the ObjectManager on /org/tmuxorc/Monitor1."""
+
+from typing import Any
+
+from dbus_fast import Message, Variant
+from dbus_fast.aio import MessageBus
+from dbus_fast.annotations import DBusDouble, DBusStr
+from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property
+
+from tmux_orc.model import AgentView
+from tmux_orc.service import names
+
+_PROPERTY_OF_FIELD = {
+    "id": "Id",
+    "target": "Target",
+    "session": "Session",
+    "window": "Window",
+    "pane_id": "PaneId",
+    "role": "Role",
+    "kind": "Kind",
+    "state": "State",
+    "state_since": "StateSince",
+    "detail": "Detail",
+    "last_activity": "LastActivity",
+}
+
+
+def _properties(view: AgentView) -> dict[str, Any]:
+    return {prop: (str(getattr(view, f)) if not isinstance(getattr(view, f), float) else getattr(view, f))
+            for f, prop in _PROPERTY_OF_FIELD.items()}
+
+
+class AgentInterface(ServiceInterface):
+    def __init__(self, view: AgentView) -> None:
+        super().__init__(names.AGENT_INTERFACE)
+        self.view = view
+
+    def update(self, view: AgentView) -> None:
+        before, after = _properties(self.view), _properties(view)
+        self.view = view
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            self.emit_properties_changed(changed)
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Id(self) -> DBusStr:
+        return self.view.id
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Target(self) -> DBusStr:
+        return self.view.target
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Session(self) -> DBusStr:
+        return self.view.session
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Window(self) -> DBusStr:
+        return self.view.window
+
+    @dbus_property(access=PropertyAccess.READ)
+    def PaneId(self) -> DBusStr:
+        return self.view.pane_id
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Role(self) -> DBusStr:
+        return str(self.view.role)
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Kind(self) -> DBusStr:
+        return str(self.view.kind)
+
+    @dbus_property(access=PropertyAccess.READ)
+    def State(self) -> DBusStr:
+        return str(self.view.state)
+
+    @dbus_property(access=PropertyAccess.READ)
+    def StateSince(self) -> DBusDouble:
+        return self.view.state_since
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Detail(self) -> DBusStr:
+        return self.view.detail
+
+    @dbus_property(access=PropertyAccess.READ)
+    def LastActivity(self) -> DBusDouble:
+        return self.view.last_activity
+
+
+def _variants(view: AgentView) -> dict[str, Variant]:
+    return {k: Variant("d" if isinstance(v, float) else "s", v) for k, v in _properties(view).items()}
+
+
+class TmuxOrcBus(MessageBus):
+    """dbus-fast's bus, with ObjectManager signals sent from the manager's path as the spec requires.
+
+    dbus-fast sends InterfacesAdded/Removed from the exported object's own path; clients watching the
+    manager (``/org/tmuxorc/Monitor1``) would never see them. Agent objects are announced by
+    :class:`AgentObjects` instead, and other exports need no announcement.
+    """
+
+    def _emit_interface_added(self, path: str, interface: ServiceInterface) -> None:
+        return None
+
+    def _emit_interface_removed(self, path: str, removed_interfaces: list[str]) -> None:
+        return None
+
+
+class AgentObjects:
+    """Exports, updates and removes the agent objects, announcing each on the manager's path."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus = bus
+        self.objects: dict[str, AgentInterface] = {}
+
+    def _signal(self, member: str, signature: str, body: list[Any]) -> None:
+        self.bus.send(Message.new_signal(
+            path=names.OBJECT_PATH, interface="org.freedesktop.DBus.ObjectManager",
+            member=member, signature=signature, body=body,
+        ))
+
+    def add(self, view: AgentView) -> None:
+        if view.id in self.objects:
+            self.update(view)
+            return
+        obj = AgentInterface(view)
+        path = names.agent_path(view.id)
+        self.bus.export(path, obj)
+        self.objects[view.id] = obj
+        self._signal("InterfacesAdded", "oa{sa{sv}}", [path, {names.AGENT_INTERFACE: _variants(view)}])
+
+    def update(self, view: AgentView) -> None:
+        obj = self.objects.get(view.id)
+        if obj is None:
+            self.add(view)
+        else:
+            obj.update(view)
+
+    def remove(self, agent_id: str) -> None:
+        obj = self.objects.pop(agent_id, None)
+        if obj is None:
+            return
+        path = names.agent_path(agent_id)
+        self.bus.unexport(path, obj)
+        self._signal("InterfacesRemoved", "oas", [path, [names.AGENT_INTERFACE]])

@@ -1,0 +1,84 @@
+"""Plain Python values <-> D-Bus variants, with the contract's exact types where it names one."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from dbus_fast import Variant
+
+from tmux_orc.model import AgentView
+from tmux_orc.service.names import agent_path
+
+# Keys whose D-Bus type the contract fixes (anything else is inferred).
+CONTRACT_TYPES: dict[str, str] = {
+    "agents": "u",
+    "cycles": "t",
+    "rss_bytes": "t",
+    "object_path": "o",
+    "uptime_s": "d",
+    "last_cycle_ms": "d",
+    "state_since": "d",
+    "last_activity": "d",
+    "cycle_ms_p50": "d",
+    "cycle_ms_p95": "d",
+    "cycle_ms_max": "d",
+}
+
+
+def to_variant(value: Any, signature: str | None = None) -> Variant:
+    if signature is not None:
+        if signature in "ut" and isinstance(value, float):
+            value = int(value)
+        if signature == "d":
+            value = float(value)
+        return Variant(signature, value)
+    if isinstance(value, bool):
+        return Variant("b", value)
+    if isinstance(value, int):
+        return Variant("x", value)
+    if isinstance(value, float):
+        return Variant("d", value)
+    if isinstance(value, str):
+        return Variant("s", value)
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str) for v in value):
+            return Variant("as", list(value))
+        return Variant("av", [to_variant(v) for v in value])
+    if isinstance(value, Mapping):
+        return Variant("a{sv}", variant_dict(value))
+    if value is None:
+        return Variant("s", "")
+    return Variant("s", str(value))
+
+
+def variant_dict(values: Mapping[str, Any]) -> dict[str, Variant]:
+    return {str(k): to_variant(v, CONTRACT_TYPES.get(str(k))) for k, v in values.items()}
+
+
+def agent_dict(view: AgentView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "target": view.target,
+        "session": view.session,
+        "window": view.window,
+        "pane_id": view.pane_id,
+        "role": str(view.role),
+        "kind": str(view.kind),
+        "state": str(view.state),
+        "state_since": view.state_since,
+        "detail": view.detail,
+        "object_path": agent_path(view.id),
+        "strategy": view.strategy,
+        "last_activity": view.last_activity,
+        "rule": view.rule,
+    }
+
+
+def unwrap(value: Any) -> Any:
+    """Variants (and nested containers of them) as plain Python values."""
+    if isinstance(value, Variant):
+        return unwrap(value.value)
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
