@@ -38,8 +38,8 @@ class DaemonProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, wait: bool = True) -> DaemonProcess:
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([TMUX_ORCD], env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([TMUX_ORCD], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
             wait_until(lambda: name_has_owner(self.address) or self.proc.poll() is not None,  # type: ignore[union-attr]
                        timeout=20, what="tmux-orcd to own its bus name")
@@ -81,5 +81,4 @@ class DaemonProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
         return self.proc.returncode

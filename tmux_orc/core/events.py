@@ -59,7 +59,9 @@ class StatusChanged:
     """Running / TmuxConnected / AgentCount / LastCycleMs may have changed."""
 
 
-Event = AgentAppeared | AgentVanished | AgentUpdated | AlertRaised | RecoveryFinished | RolloutStageChanged | StatusChanged
+Event = (
+    AgentAppeared | AgentVanished | AgentUpdated | AlertRaised | RecoveryFinished | RolloutStageChanged | StatusChanged
+)
 Listener = Callable[[Event], None]
 log = logging.getLogger(__name__)
 

@@ -50,6 +50,7 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)
     strategy_ms: dict[str, float] = field(default_factory=dict)
     strategy_errors: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # phase name -> ms
 
 
 StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
@@ -99,6 +100,14 @@ class MonitorCore:
             return report
 
     async def _cycle(self, report: CycleReport) -> None:
+        mark = time.perf_counter()
+
+        def phase(name: str) -> None:
+            nonlocal mark
+            now_mark = time.perf_counter()
+            report.phases[name] = (now_mark - mark) * 1000.0
+            mark = now_mark
+
         try:
             panes = await self.source.list_panes()
         except (TmuxError, TimeoutError, OSError) as exc:
@@ -115,8 +124,10 @@ class MonitorCore:
         self.tmux_connected = True
         report.panes = len(panes)
         now = report.started
+        phase("list")
         self._assignment = self.assign_strategies({p.session for p in panes})
         table = await asyncio.to_thread(self.read_processes)
+        phase("proc")
 
         agents: list[AgentRecord] = []
         for pane in panes:
@@ -128,9 +139,12 @@ class MonitorCore:
             report.vanished.append(view)
             self.hub.emit(AgentVanished(view))
 
+        phase("discover")
         screens = await self._capture(agents, report)
+        phase("capture")
         for rec in agents:
             self._classify(rec, screens.get(rec.pane.pane_id), now, report)
+        phase("classify")
 
     def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
         facts = find_agent(pane, table)

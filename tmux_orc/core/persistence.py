@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from tmux_orc.core.events import Event, RolloutStageChanged
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.recovery_policy import RecoveryPolicy
 from tmux_orc.core.rollout import RolloutManager
@@ -89,6 +90,12 @@ class Persistence:
         except OSError as exc:
             self.saves_failed += 1
             log.error("cannot save state to %s: %s", self.store.path, exc)
+
+    def on_event(self, event: Event) -> None:
+        """A rollout stage change is saved at once; an operator's choice is remembered as such."""
+        if isinstance(event, RolloutStageChanged):
+            self.operator_set = event.reason == "set by operator"
+            self.save()
 
     async def on_cycle(self, report: CycleReport) -> None:
         self.save()

@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from tmux_orc.config import Settings
+from tmux_orc.core.alerts import AlertKind
 from tmux_orc.core.errors import Busy, Failed, InvalidArgument, NotFound
-from tmux_orc.core.events import AlertRaised, RecoveryFinished
+from tmux_orc.core.events import RecoveryFinished
 from tmux_orc.core.monitor import CycleReport, MonitorCore
-from tmux_orc.core.recovery_policy import Action, Refusal, RecoveryPolicy, recovery_key
+from tmux_orc.core.recovery_policy import Action, RecoveryPolicy, Refusal, recovery_key
 from tmux_orc.core.tracker import AgentRecord
 from tmux_orc.detect.process import find_agent
 from tmux_orc.model import AgentView, PaneInfo, Role, State
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RunTmux = Callable[..., Awaitable[str]]
 RecoveredHook = Callable[[AgentView, str], None]  # (crashed agent, new pane id)
+AlertSink = Callable[[AlertKind, AgentView, str], None]
 OPTION_TYPES = {"command": str}
 
 
@@ -57,6 +59,7 @@ class RecoveryManager:
         self.clock = clock
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.on_recovered: list[RecoveredHook] = []
+        self.alert: AlertSink = lambda kind, agent, body: None
         self.started = 0
         self.succeeded = 0
         self.failed = 0
@@ -103,11 +106,9 @@ class RecoveryManager:
                 self._start(rec, None, manual=False)
             elif decision.action is Action.GIVE_UP:
                 log.error("%s: %s; giving up", view.target, decision.reason)
-                self.core.hub.emit(AlertRaised(
-                    "critical", f"PM of {view.session} keeps crashing",
-                    f"{decision.reason}. Recovery stopped; restart it by hand, then `tmux-orc monitor "
-                    f"recover {view.target}` resets the count.", view.target,
-                ))
+                self.alert(AlertKind.CRASH_LOOP, view,
+                           f"{decision.reason}. Automatic recovery stopped; bring it back by hand "
+                           f"(`tmux-orc monitor recover {view.target}`).")
         self.policy.forget_missing(present | {k for k, t in self.tasks.items() if not t.done()})
 
     # --- the recovery itself ---------------------------------------------------------------------
@@ -120,7 +121,12 @@ class RecoveryManager:
                  ", requested by a client" if manual else "")
         task = asyncio.create_task(self._recover(recovery_id, key, rec.view, rec.pane, command))
         self.tasks[key] = task
-        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None) if self.tasks.get(k) is _t else None)
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self.tasks.get(key) is done:
+                del self.tasks[key]
+
+        task.add_done_callback(forget)
         return recovery_id
 
     async def _recover(self, rid: str, key: str, view: AgentView, pane: PaneInfo, command: str | None) -> None:
@@ -140,9 +146,7 @@ class RecoveryManager:
             self.failed += 1
             log.error("%s: recovery %s failed: %s", view.target, rid, detail)
         self.core.hub.emit(RecoveryFinished(rid, view.target, ok, detail))
-        severity = "info" if ok else "critical"
-        summary = f"{view.role} {view.target} {'recovered' if ok else 'could not be recovered'}"
-        self.core.hub.emit(AlertRaised(severity, summary, detail, view.target))
+        self.alert(AlertKind.RECOVERED if ok else AlertKind.RECOVERY_FAILED, view, detail)
 
     async def _spawn_and_verify(self, view: AgentView, pane: PaneInfo, command: str) -> tuple[bool, str]:
         timeout = self.settings.command_timeout
@@ -165,7 +169,7 @@ class RecoveryManager:
             out = await self.run(*args, shell_command, socket=socket, timeout=timeout)
         except (TmuxError, TimeoutError) as exc:
             return False, f"could not open a new window in {pane.session}: {exc}"
-        new_pane_id, new_pid, new_index = (out.split() + ["", "", ""])[:3]
+        new_pane_id, new_pid, new_index = [*out.split(), "", "", ""][:3]
         log.info("%s: started %r in new window %s:%s (%s)", view.target, command, pane.session, new_index,
                  new_pane_id)
         await self._remove_crashed_pane(view, pane)

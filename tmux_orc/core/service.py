@@ -7,6 +7,7 @@ metrics). The D-Bus object calls nothing else; tests call it directly without a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -76,10 +77,8 @@ class MonitorService:
             on_turn(report)
             delay = max(0.0, self.settings.interval - (time.monotonic() - started))
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     def wake(self) -> None:
         self._wake.set()

@@ -6,20 +6,30 @@ Lifecycle is one AsyncExitStack: what is opened here is closed here, in reverse 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from dbus_fast.aio import MessageBus
 
 from tmux_orc.config import Settings
-from tmux_orc.core.monitor import MonitorCore
+from tmux_orc.core.alerting import AlertDispatcher
+from tmux_orc.core.alerts import NotificationManager
+from tmux_orc.core.metrics import MetricsCollector
+from tmux_orc.core.monitor import CycleReport, MonitorCore
+from tmux_orc.core.persistence import Persistence
 from tmux_orc.core.recovery import RecoveryManager, policy_from_settings
 from tmux_orc.core.rollout import HealthRules, RolloutManager
 from tmux_orc.core.service import MonitorService
+from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
+from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
+from tmux_orc.tmux.runner import run_tmux
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +38,31 @@ log = logging.getLogger(__name__)
 class Components:
     service: MonitorService
     bus: MessageBus
-    strategies: dict[str, MonitoringStrategy] = field(default_factory=dict)
+    strategies: dict[str, MonitoringStrategy]
+    alerts: AlertDispatcher
+    metrics: MetricsCollector
+    persistence: Persistence
 
     async def apply_settings(self, settings: Settings) -> None:
         """Take new settings at run time (Reload / SIGHUP)."""
         old = self.service.settings
-        if settings.tmux_socket != old.tmux_socket:
-            log.warning("tmux_socket changed; it takes effect at the next restart of the daemon")
+        if settings.tmux_socket != old.tmux_socket or settings.state_dir != old.state_dir:
+            log.warning("tmux_socket and state_dir take effect at the next restart of the daemon")
         self.service.settings = settings
         self.service.core.settings = settings
         self.service.rollout.auto = settings.rollout_auto
         self.service.rollout.rules = _health_rules(settings)
+        _retune_policy(self.service.recovery, settings)
+        self.persistence.policy = self.service.recovery.policy
+        manager = self.alerts.manager
+        manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after
+        manager.idle_after, manager.notify_pm = settings.idle_alert_after, settings.notify_pm
+
+
+def _retune_policy(recovery: RecoveryManager, settings: Settings) -> None:
+    fresh = policy_from_settings(settings)
+    fresh.restore(recovery.policy.memory())
+    recovery.policy = fresh
 
 
 def _health_rules(settings: Settings) -> HealthRules:
@@ -57,20 +81,45 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         source = SubprocessPaneSource(socket, settings.command_timeout)
         rollout = RolloutManager(stage=settings.rollout_stage, rules=_health_rules(settings),
                                  auto=settings.rollout_auto)
-        core = MonitorCore(
-            settings,
-            source,
-            strategies,
-            assign_strategies=lambda sessions: {},
-            tracker=StateTracker(),
-        )
+        tracker = StateTracker()
+        core = MonitorCore(settings, source, strategies, assign_strategies=lambda sessions: {}, tracker=tracker)
+        tmux = functools.partial(run_tmux, socket=socket, timeout=settings.command_timeout)
+
         recovery = RecoveryManager(core, policy_from_settings(settings))
         stack.push_async_callback(recovery.aclose)
+        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), tmux, DesktopNotifier(bus))
+        stack.push_async_callback(alerts.aclose)
+        core.hub.subscribe(alerts.on_event)
+        recovery.alert = alerts.alert
+        recovery.on_recovered.append(alerts.recovered)
 
-        def metrics() -> dict[str, object]:
-            return {"cycles": core.cycles, "cycle_ms_p50": core.last_cycle_ms, "cycle_ms_p95": core.last_cycle_ms,
-                    "cycle_ms_max": core.last_cycle_ms, "rss_bytes": 0}
+        persistence = Persistence(StateStore(settings.resolved_state_dir()), tracker, recovery.policy, rollout,
+                                  cooldowns=(alerts.manager.memory, alerts.manager.restore))
+        persistence.load()
+        core.hub.subscribe(persistence.on_event)
+        metrics = MetricsCollector()
 
-        service = MonitorService(settings, core, rollout, recovery, metrics)
+        def metrics_dict() -> dict[str, Any]:
+            return {**metrics.as_dict(), **alerts.counters(), "recoveries_started": recovery.started,
+                    "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
+                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
+
+        service = MonitorService(settings, core, rollout, recovery, metrics_dict)
+
+        async def record(report: CycleReport) -> None:
+            metrics.record_cycle(report.duration_ms, report.phases)
+            metrics.count("transitions", len(report.transitions))
+            metrics.count("errors", len(report.errors))
+            if service.settings.metrics_file is not None:
+                by_state = Counter(str(v.state) for v in tracker.views())
+                try:
+                    metrics.write_prometheus(service.settings.metrics_file, by_state)
+                except OSError as exc:
+                    log.warning("cannot write %s: %s", service.settings.metrics_file, exc)
+
         service.add_cycle_hook(recovery.on_cycle)
-        yield Components(service=service, bus=bus, strategies=strategies)
+        service.add_cycle_hook(alerts.on_cycle)
+        service.add_cycle_hook(record)
+        service.add_cycle_hook(persistence.on_cycle)
+        stack.callback(persistence.save)
+        yield Components(service, bus, strategies, alerts, metrics, persistence)

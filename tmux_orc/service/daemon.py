@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -85,7 +86,7 @@ class Daemon:
             log.info("tmux-orcd %s ready on %s (tmux socket: %s, interval %.1fs)", __version__,
                      names.BUS_NAME, self.settings.tmux_socket or "default", self.settings.interval)
             loop_task = asyncio.create_task(components.service.run(self._on_turn, self.stop_event))
-            bus_gone = asyncio.create_task(bus.wait_for_disconnect())
+            bus_gone = asyncio.create_task(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
             done, _ = await asyncio.wait({loop_task, bus_gone}, return_when=asyncio.FIRST_COMPLETED)
             self.notifier.stopping()
             if bus_gone in done:
@@ -121,10 +122,8 @@ class Daemon:
             self.components.service.wake()
 
     async def _reload_logged(self) -> None:
-        try:
+        with contextlib.suppress(InvalidArgument):  # already logged; the old settings stay in force
             await self.reload()
-        except InvalidArgument:
-            pass  # already logged; the old settings stay in force
 
     async def reload(self) -> None:
         """Re-read settings (SIGHUP, Reload()); an invalid file keeps the running settings."""

@@ -5,7 +5,8 @@ from typing import Any
 from dbus_fast import Message, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusDouble, DBusStr
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_property
 
 from tmux_orc.model import AgentView
 from tmux_orc.service import names

@@ -11,7 +11,7 @@ from tmux_orc.service import names
 def signature_guard(interface: ServiceInterface, path: str) -> Callable[[Message], Message | None]:
     """A bus message handler that rejects a known method called with the wrong signature."""
     expected = {
-        method.name: "".join(arg.signature for arg in method.in_args)
+        method.name: "".join(str(arg.signature) for arg in method.in_args)
         for method in interface.introspect().methods
     }
 

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from dbus_fast import Variant
 from dbus_fast.annotations import DBusBool, DBusDict, DBusDouble, DBusSignature, DBusStr, DBusUInt32
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_method, dbus_property, dbus_signal
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
 from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.service import MonitorService

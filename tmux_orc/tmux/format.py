@@ -25,7 +25,7 @@ _FIELDS = (
     "pane_title",
 )
 
-PANE_FORMAT = SEP.join("#{%s}" % name for name in _FIELDS)
+PANE_FORMAT = SEP.join(f"#{{{name}}}" for name in _FIELDS)
 
 
 def _int(text: str, default: int = 0) -> int:
