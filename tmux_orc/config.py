@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     agent_window_prefix: str = Field("Claude-", min_length=1)
     roles: dict[str, Role] = Field(default_factory=dict, description="window name -> role overrides")
     command_timeout: float = Field(2.0, gt=0, le=60)
+    control_max_in_flight: int = Field(64, ge=1, le=4096, description="tmux commands pipelined at once")
     full_refresh_every: int = Field(10, ge=1, description="cycles between captures of every pane")
+    rules_file: Path | None = Field(None, description="TOML file of extra detection rules")
 
     # --- rollout of monitoring strategies
     rollout_stage: RolloutStage = RolloutStage.OFF  # initial stage when none was set and persisted
@@ -115,6 +117,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
+
+    @field_validator("rules_file")
+    @classmethod
+    def _rules_file_loads(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from tmux_orc.detect.profiles import load_profiles
+
+            load_profiles(value)  # raises ValueError naming the file and the problem
+        return value
 
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else default_state_dir()

@@ -19,6 +19,7 @@ from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
+from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role
 from tmux_orc.procfs import ProcessTable, read_process_table
@@ -27,6 +28,8 @@ from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
 log = logging.getLogger(__name__)
 
 AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
+LEGACY = "polling"
+SAMPLES_PER_CYCLE = 2
 
 
 class PaneSource(Protocol):
@@ -51,6 +54,8 @@ class CycleReport:
     strategy_ms: dict[str, float] = field(default_factory=dict)
     strategy_errors: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # phase name -> ms
+    sampled: int = 0  # panes of a non-legacy strategy re-read by the legacy one for comparison
+    disagreements: int = 0  # of those, how many the two readings classified differently
 
 
 StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
@@ -83,6 +88,8 @@ class MonitorCore:
         self.last_cycle_ms = 0.0
         self.started_at = clock()
         self._full_refresh_countdown = 0
+        self._sample_cursor = 0
+        self.profiles = load_profiles(settings.rules_file)
         self._cycle_lock = asyncio.Lock()
 
     # --- the cycle -------------------------------------------------------------------------------
@@ -145,6 +152,8 @@ class MonitorCore:
         for rec in agents:
             self._classify(rec, screens.get(rec.pane.pane_id), now, report)
         phase("classify")
+        await self._compare_with_legacy(agents, now, report)
+        phase("sample")
 
     def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
         facts = find_agent(pane, table)
@@ -152,9 +161,9 @@ class MonitorCore:
         known = pane.target in self.tracker.records
         if role is None and facts.kind not in AGENT_KINDS and not known:
             return None
-        strategy = self._assignment.get(pane.session, "polling")
+        strategy = self._assignment.get(pane.session, LEGACY)
         if strategy not in self.strategies:
-            strategy = "polling"
+            strategy = LEGACY
         rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
         if appeared:
             report.appeared.append(rec.view)
@@ -198,17 +207,48 @@ class MonitorCore:
                 report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(result.errors)
         return screens
 
-    def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
-        if screen is not None:
-            rec.screen = screen
-        ctx = DetectContext(
+    def _context(self, rec: AgentRecord, now: float) -> DetectContext:
+        return DetectContext(
             now=now,
             first_seen=rec.first_seen,
             stuck_after=self.settings.stuck_after,
             starting_after=self.settings.starting_after,
             events=tuple(rec.events),
         )
-        observation = classify(rec.screen, rec.pane, rec.facts, rec.observation, ctx)
+
+    async def _compare_with_legacy(self, agents: Sequence[AgentRecord], now: float, report: CycleReport) -> None:
+        """Re-read a few panes of the other strategies with the legacy one; count differing verdicts.
+
+        This is the rollout's detection-disagreement figure: a new strategy that captures wrong screens
+        shows up here even when it never raises an error.
+        """
+        others = [r for r in agents if r.view.strategy != LEGACY and not r.pane.dead and r.observation]
+        legacy = self.strategies.get(LEGACY)
+        if not others or legacy is None:
+            return
+        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(SAMPLES_PER_CYCLE, len(others)))]
+        self._sample_cursor += len(picked)
+        try:
+            result = await asyncio.wait_for(legacy.capture([r.pane for r in picked], full=True),
+                                            self.settings.command_timeout * 2)
+        except (TmuxError, TimeoutError, OSError):
+            return
+        for rec in picked:
+            screen = result.screens.get(rec.pane.pane_id)
+            if screen is None or rec.observation is None:
+                continue
+            report.sampled += 1
+            again = classify(screen, rec.pane, rec.facts, rec.observation, self._context(rec, now), self.profiles)
+            if again.verdict.state != rec.observation.verdict.state:
+                report.disagreements += 1
+                log.debug("%s: %s says %s, legacy says %s", rec.view.target, rec.view.strategy,
+                          rec.observation.verdict.state, again.verdict.state)
+
+    def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
+        if screen is not None:
+            rec.screen = screen
+        observation = classify(rec.screen, rec.pane, rec.facts, rec.observation, self._context(rec, now),
+                               self.profiles)
         old = self.tracker.observe(rec, observation, now)
         if old is None:
             old = self.tracker.touch_activity(rec, rec.pane.window_activity)

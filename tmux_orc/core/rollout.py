@@ -106,7 +106,7 @@ class RolloutManager:
 
     def feed(self, sample: HealthSample) -> Decision | None:
         """One cycle's health; returns a stage change when one is due."""
-        if self.stage is RolloutStage.OFF or sample.panes == 0 and sample.sampled == 0:
+        if self.stage is RolloutStage.OFF or (sample.panes == 0 and sample.sampled == 0):
             return None
         self._samples.append(sample)
         breach = self._breach()

@@ -69,16 +69,23 @@ class MonitorService:
                 log.exception("cycle hook %s failed", getattr(hook, "__qualname__", hook))
         return report
 
-    async def run(self, on_turn: Callable[[CycleReport | None], None], stop: asyncio.Event) -> None:
-        """Turn until ``stop`` is set; ``on_turn`` is called after each completed turn (watchdog)."""
+    async def run(self, on_turn: Callable[[CycleReport | None], None], stop: asyncio.Event,
+                  heartbeat: float | None = None) -> None:
+        """Turn until ``stop`` is set. ``on_turn`` is called after each turn, and at least every
+        ``heartbeat`` seconds while waiting for the next one (the watchdog is fed from there only)."""
         while not stop.is_set():
             started = time.monotonic()
             report = await self.run_once()
             on_turn(report)
-            delay = max(0.0, self.settings.interval - (time.monotonic() - started))
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            while not stop.is_set() and not self._wake.is_set():
+                delay = self.settings.interval - (time.monotonic() - started)
+                if delay <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, heartbeat or delay))
+                if heartbeat and not self._wake.is_set() and time.monotonic() - started < self.settings.interval:
+                    on_turn(None)
 
     def wake(self) -> None:
         self._wake.set()
@@ -103,6 +110,8 @@ class MonitorService:
             errors=report.strategy_errors.get(new_name, 0),
             ms_per_pane=(ms_new / panes_new) if ms_new is not None and panes_new else 0.0,
             legacy_ms_per_pane=(ms_old / panes_old) if ms_old is not None and panes_old else None,
+            sampled=report.sampled,
+            disagreements=report.disagreements,
         )
         old = self.rollout.stage
         decision = self.rollout.feed(sample)

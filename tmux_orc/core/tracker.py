@@ -11,7 +11,18 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 
 from tmux_orc.detect.debounce import Debouncer
-from tmux_orc.model import AgentEvent, AgentView, Kind, Observation, PaneInfo, ProcessFacts, Role, State, Verdict
+from tmux_orc.detect.engine import hook_confirms
+from tmux_orc.model import (
+    AgentEvent,
+    AgentView,
+    Kind,
+    Observation,
+    PaneInfo,
+    ProcessFacts,
+    Role,
+    State,
+    Verdict,
+)
 
 MAX_EVENTS_KEPT = 8
 
@@ -110,7 +121,8 @@ class StateTracker:
     def observe(self, rec: AgentRecord, observation: Observation, now: float) -> AgentView | None:
         """Feed one observation; return the old view when the published view changed."""
         rec.observation = observation
-        published = rec.debouncer.feed(observation.verdict, hook_confirmed=rec.hook_pending)
+        confirmed = rec.hook_pending and hook_confirms(observation.verdict, tuple(rec.events))
+        published = rec.debouncer.feed(observation.verdict, hook_confirmed=confirmed)
         rec.hook_pending = False
         if published is None:
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.service.desktop import DesktopNotifier
+from tmux_orc.core.plugins import StrategyContext, load_plugins
+from tmux_orc.tmux.concurrent import ConcurrentStrategy
+from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
+from tmux_orc.tmux.source import ControlPaneSource
 from tmux_orc.tmux.runner import run_tmux
 
 log = logging.getLogger(__name__)
@@ -73,12 +78,29 @@ def _health_rules(settings: Settings) -> HealthRules:
 async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator[Components]:
     async with contextlib.AsyncExitStack() as stack:
         socket = settings.tmux_socket
+        timeout = settings.command_timeout
+        client = ControlClient(socket, command_timeout=timeout, max_in_flight=settings.control_max_in_flight)
+        stack.push_async_callback(client.close)
         strategies: dict[str, MonitoringStrategy] = {
-            "polling": PollingStrategy(socket, settings.command_timeout),
+            "polling": PollingStrategy(socket, timeout),
+            "concurrent": ConcurrentStrategy(client, timeout),
         }
+
+        def plugin_context(name: str) -> StrategyContext:
+            async def capture_pane(pane_id: str) -> str:
+                if not re.fullmatch(r"%[0-9]+", pane_id):
+                    raise ValueError(f"not a pane id: {pane_id!r}")
+                return await run_tmux("capture-pane", "-p", "-t", pane_id, socket=socket, timeout=timeout)
+
+            return StrategyContext(name=name, capture_pane=capture_pane, command_timeout=timeout)
+
+        strategies.update(load_plugins(settings.strategy_plugins, plugin_context))
+        if settings.new_strategy not in strategies:
+            log.error("new_strategy %r is not available (strategies: %s); rollout stages will keep every "
+                      "session on polling", settings.new_strategy, ", ".join(strategies))
         for strategy in strategies.values():
             stack.push_async_callback(strategy.aclose)
-        source = SubprocessPaneSource(socket, settings.command_timeout)
+        source = ControlPaneSource(client, SubprocessPaneSource(socket, timeout))
         rollout = RolloutManager(stage=settings.rollout_stage, rules=_health_rules(settings),
                                  auto=settings.rollout_auto)
         tracker = StateTracker()

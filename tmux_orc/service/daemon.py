@@ -85,7 +85,8 @@ class Daemon:
             self.notifier.ready(status_line(components))
             log.info("tmux-orcd %s ready on %s (tmux socket: %s, interval %.1fs)", __version__,
                      names.BUS_NAME, self.settings.tmux_socket or "default", self.settings.interval)
-            loop_task = asyncio.create_task(components.service.run(self._on_turn, self.stop_event))
+            loop_task = asyncio.create_task(
+                components.service.run(self._on_turn, self.stop_event, self.notifier.watchdog_interval))
             bus_gone = asyncio.create_task(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
             done, _ = await asyncio.wait({loop_task, bus_gone}, return_when=asyncio.FIRST_COMPLETED)
             self.notifier.stopping()

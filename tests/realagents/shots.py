@@ -1,0 +1,55 @@
+"""A *shot*: one screen of a real agent at a known moment, with the live facts the daemon would see.
+
+Scenario drivers (``claude.py``, ``codex.py``) yield shots; the tests classify them, and
+``python -m tests.realagents.capture`` saves them as golden corpus files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tests.realagents.harness import Pane
+from tmux_orc.model import PaneInfo, ProcessFacts, State
+
+# Corpus file prefixes per state, in the style of tests/corpus/claude-2x/labels.json.
+FILE_PREFIX = {
+    State.WAITING_INPUT: "waiting",
+    State.RATE_LIMITED: "rate-limited",
+}
+
+
+@dataclass(frozen=True)
+class Shot:
+    scenario: str  # e.g. "trust-dialog"
+    label: State  # the state the contract assigns to this moment
+    screen: str
+    pane: PaneInfo  # carries the pane title
+    facts: ProcessFacts | None  # from the real process tree at capture time (None: detector not importable)
+    at: float
+    started_at: float  # when the agent program was launched (DetectContext.first_seen)
+    note: str = ""  # one line on what the screen shows
+    history: tuple[tuple[float, str, PaneInfo], ...] = field(default=())  # earlier screens, for stuck
+
+    @property
+    def filename(self) -> str:
+        prefix = FILE_PREFIX.get(self.label, self.label.value)
+        return f"{prefix}-real-{self.scenario}.txt"
+
+
+def live_facts(pane: PaneInfo) -> ProcessFacts | None:
+    """The project's own process facts for the pane, read from /proc right now."""
+    try:
+        from tmux_orc.detect.process import find_agent
+        from tmux_orc.procfs import read_process_table
+    except ImportError:
+        return None
+    return find_agent(pane, read_process_table())
+
+
+def shoot(pane: Pane, scenario: str, label: State, started_at: float, note: str = "",
+          screen: str | None = None) -> Shot:
+    """Capture screen, pane facts and process facts as close together as possible."""
+    text = pane.capture() if screen is None else screen
+    info = pane.info()
+    return Shot(scenario, label, text, info, live_facts(info), time.time(), started_at, note)

@@ -1,0 +1,63 @@
+"""Every labelled real screen gives its label; crash labels only from process facts, never words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.unit.detect_helpers import SHELL_ONLY, alive, look
+from tmux_orc.model import Kind, State
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "claude-code-1x"
+OWN_CORPUS = REPO / "tests" / "corpus"
+HEALTHY = {State.WORKING, State.IDLE, State.UNSUBMITTED, State.WAITING_INPUT}
+
+
+def _cases(folder: Path) -> list[tuple[Path, str, Kind]]:
+    labels_file = folder / "labels.json"
+    if not labels_file.is_file():
+        return []
+    labels: dict[str, str] = json.loads(labels_file.read_text(encoding="utf-8"))
+    kind = Kind.CLAUDE
+    for candidate in Kind:
+        if folder.name.startswith(str(candidate)):
+            kind = candidate
+    return [(folder / name, label, kind) for name, label in sorted(labels.items())]
+
+
+def _all_cases() -> list[tuple[Path, str, Kind]]:
+    cases = _cases(SHARED_CORPUS)
+    if OWN_CORPUS.is_dir():
+        for folder in sorted(p for p in OWN_CORPUS.iterdir() if p.is_dir()):
+            cases += _cases(folder)
+    return cases
+
+
+CASES = _all_cases()
+IDS = [f"{path.parent.name}/{path.name}" for path, _label, _kind in CASES]
+
+
+def test_shared_corpus_present() -> None:
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {SHARED_CORPUS}")
+    assert _cases(SHARED_CORPUS), "labels.json is empty"
+
+
+@pytest.mark.parametrize(("path", "label", "kind"), CASES, ids=IDS)
+def test_screen_gives_its_label(path: Path, label: str, kind: Kind) -> None:
+    screen = path.read_text(encoding="utf-8")
+    expected = State(label)
+    facts = SHELL_ONLY if expected is State.CRASHED else alive(kind)
+    verdict = look(screen, facts).verdict
+    assert verdict.state is expected, f"{verdict.rule}: {verdict.detail} {verdict.evidence}"
+
+
+@pytest.mark.parametrize(("path", "label", "kind"), CASES, ids=IDS)
+def test_words_never_crash_a_live_agent(path: Path, label: str, kind: Kind) -> None:
+    verdict = look(path.read_text(encoding="utf-8"), alive(kind)).verdict
+    assert verdict.state is not State.CRASHED
+    if State(label) in HEALTHY:
+        assert verdict.state not in (State.ERROR, State.RATE_LIMITED, State.STUCK), verdict

@@ -1,0 +1,248 @@
+"""``tmux-orc install``: write the systemd user unit and the D-Bus activation file for this install.
+
+The files are rendered from the templates shipped as package data (``tmux_orc/data/*.in``) with the
+absolute path of this install's ``tmux-orcd``, written atomically under ``$XDG_CONFIG_HOME`` and
+``$XDG_DATA_HOME``, then ``systemctl --user daemon-reload`` (and ``enable --now`` on request) is run.
+Only per-user installs exist: a system-wide package ships ``packaging/`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+DAEMON_NAME = "tmux-orcd"
+UNIT_NAME = "tmux-orc.service"
+BUS_NAME = "org.tmuxorc.Monitor1"
+ACTIVATION_NAME = f"{BUS_NAME}.service"
+UNIT_TEMPLATE = "tmux-orc.service.in"
+ACTIVATION_TEMPLATE = f"{ACTIVATION_NAME}.in"
+PLACEHOLDER = "@TMUX_ORCD@"
+SYSTEMCTL_TIMEOUT_S = 60.0
+
+# Characters that need no quoting in either file format.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_/.+\-@:,=]+")
+
+#: Runs a command and returns (exit status, combined output); raises OSError if it cannot run.
+Runner = Callable[[Sequence[str], Mapping[str, str]], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file ``install`` writes: where, what, and whether it is already there as is."""
+
+    path: Path
+    content: str
+
+    def is_current(self) -> bool:
+        try:
+            return self.path.read_text(encoding="utf-8") == self.content
+        except OSError:
+            return False
+
+
+def _check_daemon_path(daemon: str) -> None:
+    if not daemon.startswith("/"):
+        raise ValueError(f"the daemon path must be absolute, got {daemon!r}")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in daemon):
+        raise ValueError(f"the daemon path contains a control character: {daemon!r}")
+
+
+def systemd_exec_word(path: str) -> str:
+    """``path`` as the first word of a unit's ``ExecStart=`` (specifiers and quotes escaped).
+
+    systemd expands ``$VAR`` in arguments only, never in the command path, so ``$`` stays as is.
+    """
+    _check_daemon_path(path)
+    escaped = path.replace("%", "%%")
+    if _PLAIN_PATH.fullmatch(path):
+        return escaped
+    escaped = escaped.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def dbus_exec_word(path: str) -> str:
+    """``path`` as a D-Bus activation ``Exec=`` line (parsed by dbus-daemon like a shell word)."""
+    _check_daemon_path(path)
+    return path if _PLAIN_PATH.fullmatch(path) else shlex.quote(path)
+
+
+def read_template(name: str) -> str:
+    """The text of one template shipped in ``tmux_orc/data``."""
+    return resources.files("tmux_orc").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def render_unit(daemon: str) -> str:
+    """The systemd user unit with ``ExecStart=`` pointing at ``daemon``."""
+    return read_template(UNIT_TEMPLATE).replace(PLACEHOLDER, systemd_exec_word(daemon))
+
+
+def render_activation(daemon: str) -> str:
+    """The D-Bus session activation file with ``Exec=`` pointing at ``daemon``."""
+    return read_template(ACTIVATION_TEMPLATE).replace(PLACEHOLDER, dbus_exec_word(daemon))
+
+
+def _xdg_dir(env: Mapping[str, str], name: str, fallback: tuple[str, ...]) -> Path:
+    value = env.get(name, "")
+    if value and os.path.isabs(value):  # the XDG spec says relative values are ignored
+        return Path(value)
+    home = env.get("HOME") or str(Path.home())
+    return Path(home, *fallback)
+
+
+def unit_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/systemd/user/tmux-orc.service``."""
+    return _xdg_dir(env, "XDG_CONFIG_HOME", (".config",)) / "systemd" / "user" / UNIT_NAME
+
+
+def activation_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/dbus-1/services/org.tmuxorc.Monitor1.service``."""
+    return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "dbus-1" / "services" / ACTIVATION_NAME
+
+
+def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path | None:
+    """This install's ``tmux-orcd``: next to the running interpreter first (a venv), then on ``PATH``."""
+    interpreter = executable if executable is not None else sys.executable
+    if interpreter:
+        # Not resolved: a venv's python is a symlink, and its bin dir is the one we want.
+        found = shutil.which(DAEMON_NAME, path=str(Path(interpreter).absolute().parent))
+        if found:
+            return Path(found).absolute()
+    found = shutil.which(DAEMON_NAME, path=env.get("PATH", os.defpath))
+    return Path(found).absolute() if found else None
+
+
+def plan(daemon: Path, env: Mapping[str, str]) -> list[PlannedFile]:
+    """The files ``install`` writes for ``daemon``."""
+    return [
+        PlannedFile(unit_path(env), render_unit(str(daemon))),
+        PlannedFile(activation_path(env), render_activation(str(daemon))),
+    ]
+
+
+def write_atomically(path: Path, content: str, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``content`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def run_command(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
+    """Run ``argv`` with ``env``, bounded in time; (exit status, stdout+stderr)."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=SYSTEMCTL_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return 124, f"timed out after {SYSTEMCTL_TIMEOUT_S:.0f}s"
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def _systemctl(env: Mapping[str, str]) -> str | None:
+    return shutil.which("systemctl", path=env.get("PATH", os.defpath))
+
+
+def run_install(
+    *,
+    user: bool,
+    enable: bool,
+    dry_run: bool,
+    out: TextIO,
+    err: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+    runner: Runner = run_command,
+    executable: str | None = None,
+) -> int:
+    """Install the user unit and activation file; 0 on success, 1 on failure, 2 for unsupported modes."""
+    err = sys.stderr if err is None else err
+    env = os.environ if env is None else env
+    if not user:
+        print(
+            "tmux-orc install: only per-user installs are supported (--user); a system-wide package ships "
+            "packaging/systemd/tmux-orc.service in /usr/lib/systemd/user/ instead",
+            file=err,
+        )
+        return 2
+    daemon = find_daemon(env, executable)
+    if daemon is None:
+        print(f"tmux-orc install: cannot find {DAEMON_NAME} next to {sys.executable} or on PATH", file=err)
+        return 1
+    try:
+        files = plan(daemon, env)
+    except ValueError as exc:
+        print(f"tmux-orc install: {exc}", file=err)
+        return 1
+
+    enable_argv = ["systemctl", "--user", "enable", "--now", UNIT_NAME]
+    if dry_run:
+        for planned in files:
+            state = " (unchanged)" if planned.is_current() else ""
+            print(f"would write {planned.path}{state}:", file=out)
+            print(planned.content, file=out, end="" if planned.content.endswith("\n") else "\n")
+        print("would run: systemctl --user daemon-reload", file=out)
+        if enable:
+            print(f"would run: {shlex.join(enable_argv)}", file=out)
+        return 0
+
+    for planned in files:
+        if planned.is_current():
+            print(f"unchanged {planned.path}", file=out)
+            continue
+        try:
+            write_atomically(planned.path, planned.content)
+        except OSError as exc:
+            print(f"tmux-orc install: cannot write {planned.path}: {exc}", file=err)
+            return 1
+        print(f"wrote {planned.path}", file=out)
+
+    systemctl = _systemctl(env)
+    if systemctl is None:
+        print("warning: systemctl not found; run `systemctl --user daemon-reload` yourself", file=err)
+        if enable:
+            print("tmux-orc install: cannot enable tmux-orc.service without systemctl", file=err)
+            return 1
+        return 0
+    status, output = _run(runner, [systemctl, "--user", "daemon-reload"], env)
+    if status != 0:
+        print(f"warning: systemctl --user daemon-reload failed ({status}): {output}", file=err)
+    if not enable:
+        print(f"start it with: {shlex.join(enable_argv)}", file=out)
+        return 0
+    status, output = _run(runner, [systemctl, *enable_argv[1:]], env)
+    if status != 0:
+        print(f"tmux-orc install: {shlex.join(enable_argv)} failed ({status}): {output}", file=err)
+        return 1
+    print(f"enabled and started {UNIT_NAME}", file=out)
+    return 0
+
+
+def _run(runner: Runner, argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
+    try:
+        return runner(argv, env)
+    except OSError as exc:
+        return 127, str(exc)

@@ -1,0 +1,171 @@
+"""Turning the daemon's answers into text: the agents table, key/value reports, durations and JSON.
+
+Pure functions of their inputs (the clock and the terminal width are parameters), so tests need
+neither a bus nor a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("TARGET", "target"),
+    ("ROLE", "role"),
+    ("KIND", "kind"),
+    ("STATE", "state"),
+    ("SINCE", "state_since"),
+    ("DETAIL", "detail"),
+)
+MIN_DETAIL_WIDTH = 10
+ELLIPSIS = "…"
+
+
+def to_json(value: Any) -> str:
+    """Stable JSON: sorted keys, two-space indent, UTF-8 kept readable."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def format_duration(seconds: float) -> str:
+    """A short human duration: ``12s``, ``5m``, ``2h``, ``3d`` (rounded down, never negative)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        seconds = 0.0
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h"
+    return f"{whole // 86400}d"
+
+
+def format_since(timestamp: Any, now: float) -> str:
+    """How long ago a unix time was, or ``-`` when it is missing."""
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool) or timestamp <= 0:
+        return "-"
+    return format_duration(now - float(timestamp))
+
+
+def truncate(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` characters, marking the cut with an ellipsis."""
+    text = " ".join(text.split())  # one line: no newlines or tabs inside a table cell
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + ELLIPSIS
+
+
+def agent_cells(agent: Mapping[str, Any], now: float) -> list[str]:
+    """One table row's cells for an agent dict from ``ListAgents``."""
+    cells = []
+    for _, key in AGENT_COLUMNS:
+        value = agent.get(key, "")
+        cells.append(format_since(value, now) if key == "state_since" else " ".join(str(value).split()))
+    return cells
+
+
+def render_agents_table(agents: Sequence[Mapping[str, Any]], *, now: float, width: int) -> str:
+    """The agents table, sorted by target, with DETAIL cut to fit ``width`` columns."""
+    if not agents:
+        return "no agents found (agent windows are named like Claude-pm, Claude-developer, ...)"
+    rows = [agent_cells(agent, now) for agent in sorted(agents, key=lambda a: str(a.get("target", "")))]
+    headers = [title for title, _ in AGENT_COLUMNS]
+    fixed = len(headers) - 1  # every column but DETAIL is shown whole
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(fixed)]
+    used = sum(widths) + 2 * fixed
+    detail_width = max(MIN_DETAIL_WIDTH, width - used)
+    lines = [_join(headers, widths)]
+    lines += [_join([*row[:fixed], truncate(row[fixed], detail_width)], widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _join(cells: Sequence[str], widths: Sequence[int]) -> str:
+    padded = [cell.ljust(widths[i]) for i, cell in enumerate(cells[:-1])]
+    return "  ".join([*padded, cells[-1]]).rstrip()
+
+
+def format_value(value: Any) -> str:
+    """A scalar as a person reads it: yes/no for booleans, short floats."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def render_mapping(data: Mapping[str, Any], *, order: Sequence[str] = (), indent: int = 0) -> str:
+    """``key: value`` lines; keys in ``order`` first, the rest sorted; nested dicts and lists indented."""
+    keys = [key for key in order if key in data] + sorted(key for key in data if key not in order)
+    if not keys:
+        return " " * indent + "(none)"
+    label_width = max(len(str(key)) for key in keys) + 1
+    lines: list[str] = []
+    pad = " " * indent
+    for key in keys:
+        value = data[key]
+        label = f"{key}:".ljust(label_width)
+        if isinstance(value, Mapping):
+            lines.append(f"{pad}{key}:")
+            lines.append(render_mapping(value, indent=indent + 2))
+        elif isinstance(value, list | tuple):
+            if value and all(not isinstance(item, Mapping | list | tuple) for item in value):
+                lines.append(f"{pad}{key}:")
+                lines += [f"{pad}  - {format_value(item)}" for item in value]
+            elif not value:
+                lines.append(f"{pad}{label} (none)")
+            else:
+                lines.append(f"{pad}{key}:")
+                for item in value:
+                    lines.append(
+                        render_mapping(item, indent=indent + 4)
+                        if isinstance(item, Mapping)
+                        else f"{pad}  - {to_json(item)}"
+                    )
+        else:
+            lines.append(f"{pad}{label} {format_value(value)}")
+    return "\n".join(lines)
+
+
+def format_bytes(count: float) -> str:
+    """``123.4 MiB`` style sizes."""
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover - the loop always returns
+
+
+EXPLAIN_TIMESTAMPS = ("observed_at", "unchanged_since")
+
+
+def render_explanation(target: str, explanation: Mapping[str, Any], *, now: float) -> str:
+    """Why an agent is in its state: the state and rule first, then evidence lines and facts."""
+    state = explanation.get("state", "unknown")
+    lines = [f"{explanation.get('target', target)} is {state}"]
+    shown = {"state", "target", "rule", "detail", "evidence", "facts"}
+    if explanation.get("rule"):
+        lines.append(f"  rule:     {explanation['rule']}")
+    if explanation.get("detail"):
+        lines.append(f"  detail:   {explanation['detail']}")
+    evidence = explanation.get("evidence") or []
+    if evidence:
+        lines.append("  evidence:")
+        lines += [f"    | {item}" for item in evidence]
+    facts = explanation.get("facts") or {}
+    if isinstance(facts, Mapping) and facts:
+        lines.append("  facts:")
+        lines.append(render_mapping(facts, indent=4))
+    rest = {key: value for key, value in explanation.items() if key not in shown}
+    for key in EXPLAIN_TIMESTAMPS:
+        if key in rest:
+            rest[key] = f"{format_since(rest[key], now)} ago" if format_since(rest[key], now) != "-" else "-"
+    if rest:
+        lines.append(render_mapping(rest, indent=2))
+    return "\n".join(lines)

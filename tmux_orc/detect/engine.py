@@ -1,0 +1,224 @@
+"""classify(): one pane's screen, process facts and history in, one :class:`Observation` out.
+
+Decision order: process facts (dead pane, no agent program, stopped program) decide first and words
+never crash an agent; then the profile's rules read the bottom of the screen; a working screen that
+has not changed for ``stuck_after`` seconds is stuck; hook events fill in when the screen says
+nothing; an agent whose screen is not recognised is ``starting`` while young, else ``unknown``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tmux_orc.detect.profiles import DEFAULT_PROFILES
+from tmux_orc.detect.ratelimit import parse_reset
+from tmux_orc.detect.rules import Profile, Profiles, Rule
+from tmux_orc.detect.screen import Layout, ScreenShape, read_layout
+from tmux_orc.model import AgentEvent, Kind, Observation, PaneInfo, ProcessFacts, State, Verdict
+
+AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
+_EVENT_STATES = {
+    "UserPromptSubmit": State.WORKING,
+    "PreToolUse": State.WORKING,
+    "PostToolUse": State.WORKING,
+    "Stop": State.IDLE,
+    "SessionStart": State.IDLE,
+}
+_COUNTERS = re.compile(r"\s*\([^)]*\)")
+_GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph
+
+
+@dataclass(frozen=True, slots=True)
+class DetectContext:
+    """What classify() needs besides the screen: the clock, thresholds and recent hook events."""
+
+    now: float
+    first_seen: float  # when the daemon first saw this agent's program running
+    stuck_after: float = 300.0
+    starting_after: float = 60.0
+    events: tuple[AgentEvent, ...] = ()  # recent hook events for this pane, newest last
+
+
+def event_state(event: AgentEvent) -> State | None:
+    """The state a hook event reports, if any (e.g. ``Stop`` -> idle)."""
+    if event.event == "Notification":
+        words = " ".join(str(v) for v in event.details.values()).lower()
+        if "permission" in words or "approv" in words:
+            return State.WAITING_INPUT
+        if "waiting for your input" in words or "idle" in words:
+            return State.IDLE
+        return None
+    return _EVENT_STATES.get(event.event)
+
+
+def hook_state(events: Sequence[AgentEvent]) -> tuple[State, AgentEvent] | None:
+    """The state of the newest hook event that reports one."""
+    for event in reversed(events):
+        state = event_state(event)
+        if state is not None:
+            return state, event
+    return None
+
+
+def hook_confirms(verdict: Verdict, events: Sequence[AgentEvent]) -> bool:
+    """True when the newest state-bearing hook event agrees with ``verdict`` (see Debouncer.feed)."""
+    found = hook_state(events)
+    return found is not None and found[0] == verdict.state
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _crash_verdict(pane: PaneInfo, facts: ProcessFacts, screen: str, profiles: Profiles) -> Verdict | None:
+    """Process facts that decide alone: dead pane, agent gone. Screen words only add detail."""
+    evidence = tuple(f"process: {name}" for name in facts.commands[:6])
+    if pane.dead:
+        status = "" if pane.dead_status is None else f" (exit status {pane.dead_status})"
+        return Verdict(State.CRASHED, f"pane is dead{status}", "process.pane-dead", (f"pane_dead=1{status}",))
+    if facts.agent_pid is not None:
+        return None
+    if facts.kind in AGENT_KINDS:
+        detail, name = f"{facts.kind} exited (zombie process not yet reaped)", "process.zombie"
+    elif facts.kind is Kind.SHELL or facts.shell_in_foreground:
+        detail, name = "agent program exited; shell in foreground", "process.exited"
+    elif facts.commands:
+        detail, name = (
+            f"no agent program running (processes: {', '.join(facts.commands[:4])})",
+            "process.no-agent",
+        )
+    else:
+        detail, name = "no agent program running (the pane has no processes)", "process.no-agent"
+    shell = profiles.get(Kind.SHELL)
+    if shell is not None:
+        bottom = Layout(tail=read_layout(screen, shell.shape).tail[-4:])  # the last words the shell printed
+        found = shell.first_match(bottom, pane.title)
+        if found is not None:
+            hint_rule, hits = found
+            if hint_rule.name != "shell.prompt":
+                detail += f": {_short(hits[-1], 100)}"
+            evidence += tuple(_short(h, 200) for h in hits[-2:])
+    return Verdict(State.CRASHED, detail, name, evidence)
+
+
+def _question(layout: Layout, fallback: str) -> str:
+    for line in reversed(layout.dialog or layout.live):
+        if line.endswith("?"):
+            return _short(line, 120)
+    return _short(fallback, 120)
+
+
+def _detail(rule: Rule, hits: tuple[str, ...], layout: Layout, ctx: DetectContext, prev: Verdict | None) -> str:
+    state = rule.state
+    if state is State.WORKING:
+        return "busy (pane title)" if rule.region == "title" else _short(_GLYPH.sub("", _COUNTERS.sub("", hits[0])), 80)
+    if state is State.WAITING_INPUT:
+        return _question(layout, hits[0])
+    if state is State.RATE_LIMITED:
+        if prev is not None and prev.state is State.RATE_LIMITED and prev.evidence[:1] == hits[:1]:
+            return prev.detail  # same message: keep the reset time read when it first showed
+        reset = parse_reset("\n".join(layout.live), ctx.now)
+        return _short(hits[0], 120) + (f"; resets {reset.describe()}" if reset else "")
+    if state is State.UNSUBMITTED:
+        typed = (layout.input or "").splitlines() or [""]
+        more = f" (+{len(typed) - 1} lines)" if len(typed) > 1 else ""
+        return f"typed: {_short(typed[0], 60)}{more}"
+    if state is State.IDLE:
+        return "at prompt" if rule.region != "title" else "at prompt (pane title)"
+    return _short(hits[0])
+
+
+def _screen_verdict(
+    profile: Profile, layout: Layout, pane: PaneInfo, ctx: DetectContext, prev: Verdict | None
+) -> Verdict | None:
+    found = profile.first_match(layout, pane.title)
+    if found is None:
+        return None
+    rule, hits = found
+    detail = _detail(rule, hits, layout, ctx, prev)
+    return Verdict(rule.state, detail, rule.name, tuple(_short(h, 200) for h in hits[:3]))
+
+
+def _fallback(ctx: DetectContext, layout: Layout) -> Verdict:
+    hook = hook_state(ctx.events)
+    if hook is not None:
+        state, event = hook
+        return Verdict(
+            state,
+            f"reported by the agent's {event.event} hook",
+            f"hook.{event.event}",
+            (f"hook {event.event} at {event.at:.0f}",),
+        )
+    age = ctx.now - ctx.first_seen
+    if age < ctx.starting_after:
+        return Verdict(
+            State.STARTING,
+            f"agent program running for {max(age, 0):.0f}s; its screen is not shown yet",
+            "process.starting",
+        )
+    evidence = tuple(_short(line, 200) for line in layout.tail[-3:])
+    return Verdict(State.UNKNOWN, "screen not recognised", "screen.unrecognised", evidence)
+
+
+def _fingerprint(layout: Layout, title: str) -> int:
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(layout.fingerprint().to_bytes(8, "big"))
+    digest.update(title.encode("utf-8", "replace"))
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
+def _decide(
+    screen: str,
+    pane: PaneInfo,
+    facts: ProcessFacts,
+    prev: Observation | None,
+    ctx: DetectContext,
+    profiles: Profiles,
+) -> Observation:
+    profile = profiles.get(facts.kind)
+    layout = read_layout(screen, profile.shape if profile is not None else ScreenShape())
+    screen_hash = _fingerprint(layout, pane.title)
+    same = prev is not None and prev.screen_hash == screen_hash
+    unchanged_since = prev.unchanged_since if prev is not None and same else ctx.now
+    verdict = _crash_verdict(pane, facts, screen, profiles)
+    if verdict is None and facts.stopped:
+        verdict = Verdict(
+            State.STUCK,
+            "agent process is stopped (SIGSTOP or ctrl-z)",
+            "process.stopped",
+            (f"process {facts.agent_pid} state T",),
+        )
+    if verdict is None and profile is not None and facts.kind in AGENT_KINDS:  # shell rules only word crashes
+        verdict = _screen_verdict(profile, layout, pane, ctx, prev.verdict if prev is not None else None)
+    if verdict is None:
+        verdict = _fallback(ctx, layout)
+    frozen_for = ctx.now - unchanged_since
+    if verdict.state is State.WORKING and frozen_for >= ctx.stuck_after:
+        verdict = Verdict(
+            State.STUCK,
+            f"working screen unchanged for {frozen_for:.0f}s ({verdict.detail})",
+            "stuck.unchanged",
+            verdict.evidence,
+        )
+    return Observation(at=ctx.now, verdict=verdict, screen_hash=screen_hash, unchanged_since=unchanged_since)
+
+
+def classify(
+    screen: str,
+    pane: PaneInfo,
+    facts: ProcessFacts,
+    prev: Observation | None,
+    ctx: DetectContext,
+    profiles: Profiles | None = None,
+) -> Observation:
+    """Classify one pane. Pure: no I/O, and it never raises."""
+    try:
+        return _decide(screen, pane, facts, prev, ctx, profiles or DEFAULT_PROFILES)
+    except Exception as exc:  # a detector bug must not stop the monitoring cycle; it shows as unknown
+        verdict = Verdict(State.UNKNOWN, f"detector error: {type(exc).__name__}: {exc}", "engine.error")
+        since = prev.unchanged_since if prev is not None else ctx.now
+        return Observation(at=ctx.now, verdict=verdict, screen_hash=0, unchanged_since=since)

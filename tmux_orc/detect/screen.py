@@ -1,0 +1,217 @@
+"""Reading a captured screen into regions: transcript tail, input box, footer, dialog, menu.
+
+Only the bottom of the screen is ever looked at. The *input box* is the agent's prompt (boxed, like
+Claude Code's, or a bare prompt line); the *tail* is the newest transcript entry just above it; the
+*footer* is what sits below it. When no input box is shown, the bottom lines form the *dialog* region
+(permission prompts and questions replace the input box in every agent we know).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+MAX_LINES = 400  # lines kept from the bottom of a capture
+MAX_WIDTH = 1000  # characters kept per line (bounds regex work on garbage)
+TAIL_LINES = 16  # transcript lines above the input box that still count as live
+DIALOG_LINES = 24  # bottom lines read as a dialog when no input box is shown
+FOOTER_LINES = 14  # lines below an input box (footer, completions) before it counts as transcript
+
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
+_BORDER = re.compile(r"^[╭┌╰└]?[─━═╌]{3,}[╮┐╯┘]?$")
+_SIDES = "│┃"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptShape:
+    """How an agent draws its input line.
+
+    ``line`` matches the first input line (after side borders are stripped) and captures the typed
+    text in the group ``text``. A boxed prompt has a border line right above it and one below its last
+    line; an unboxed prompt must sit within ``max_below`` non-blank lines of the bottom.
+    """
+
+    name: str
+    line: re.Pattern[str]
+    boxed: bool = True
+    max_below: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenShape:
+    """Everything about an agent's screen layout that is not a state rule."""
+
+    prompts: tuple[PromptShape, ...] = ()
+    placeholders: tuple[re.Pattern[str], ...] = ()  # text shown in an empty prompt (not typed)
+    entry: re.Pattern[str] | None = None  # a transcript line that starts a new entry (column 0)
+    cursors: str = "❯›>"  # characters that mark the selected option of a menu
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The regions of one screen. Lines are bare: stripped, box side borders removed."""
+
+    tail: tuple[str, ...] = ()
+    input: str | None = None  # typed text ("" for an empty prompt), None when no input box shows
+    input_lines: tuple[str, ...] = ()
+    footer: tuple[str, ...] = ()
+    dialog: tuple[str, ...] = ()
+    menu: tuple[str, ...] = ()
+    prompt: str = ""  # name of the prompt shape that matched
+
+    @property
+    def live(self) -> tuple[str, ...]:
+        """What the agent shows now, apart from the typed text."""
+        return self.tail + self.footer
+
+    def fingerprint(self) -> int:
+        """A stable 63-bit hash of the live region and input (equal across processes and restarts)."""
+        text = "\n".join((*self.tail, "\x00", *self.input_lines, "\x00", *self.footer))
+        digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
+        return int.from_bytes(digest, "big") >> 1
+
+
+def normalise(screen: str) -> list[str]:
+    """Printable, right-stripped lines of the bottom of a capture, trailing blank lines dropped."""
+    if len(screen) > MAX_LINES * MAX_WIDTH:
+        screen = screen[-MAX_LINES * MAX_WIDTH :]
+    text = _ESCAPES.sub("", screen).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")[-MAX_LINES:]
+    out = [_CONTROL.sub("", line[:MAX_WIDTH].expandtabs(8)).replace("\xa0", " ").rstrip() for line in lines]
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+def bare(line: str) -> str:
+    """A line without indentation and box side borders."""
+    text = line.strip()
+    if text[:1] in _SIDES:
+        text = text[1:]
+    if text[-1:] in _SIDES:
+        text = text[:-1]
+    return text.strip()
+
+
+def is_border(line: str) -> bool:
+    return bool(_BORDER.match(line.strip()))
+
+
+_OPTION = re.compile(r"^(\d{1,2})[.)]\s+\S")
+
+
+def _menu_at(bare_lines: list[str], index: int, cursors: str) -> tuple[str, ...] | None:
+    """The options of a numbered menu whose selected line is ``index``, or None."""
+    line = bare_lines[index]
+    if not line or line[0] not in cursors:
+        return None
+    chosen = _OPTION.match(line[1:].lstrip())
+    if chosen is None:
+        return None
+    options = [line]
+    for near in range(max(0, index - 6), min(len(bare_lines), index + 7)):
+        other = _OPTION.match(bare_lines[near])
+        if near != index and other is not None and other.group(1) != chosen.group(1):
+            options.append(bare_lines[near])
+    return tuple(options) if len(options) > 1 else None
+
+
+def _find_menu(bare_lines: list[str], start: int, cursors: str) -> tuple[int, tuple[str, ...]] | None:
+    for index in range(len(bare_lines) - 1, start - 1, -1):
+        menu = _menu_at(bare_lines, index, cursors)
+        if menu is not None:
+            return index, menu
+    return None
+
+
+def _boxed_input(
+    lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]
+) -> tuple[int, int, str] | None:
+    """(top border, bottom border, first-line text) of the lowest input box of this shape."""
+    lowest = max(0, len(lines) - FOOTER_LINES - 60)
+    for index in range(len(lines) - 1, lowest, -1):
+        if index in menus or not is_border(lines[index - 1]):
+            continue
+        match = shape.line.match(bares[index])
+        if match is None:
+            continue
+        for bottom in range(index + 1, min(len(lines), index + 60)):
+            if is_border(lines[bottom]):
+                below = [b for b in bares[bottom + 1 :] if b]
+                if len(below) <= FOOTER_LINES:
+                    return index - 1, bottom, match.group("text")
+                return None
+        return None
+    return None
+
+
+def _bare_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> tuple[int, int, str] | None:
+    """(prompt line, end of input, first-line text) of an unboxed prompt near the bottom."""
+    seen = 0
+    for index in range(len(lines) - 1, -1, -1):
+        if bares[index]:
+            seen += 1
+        if seen > shape.max_below + 1:
+            return None
+        if index in menus:
+            continue
+        match = shape.line.match(bares[index])
+        if match is None:
+            continue
+        end = index + 1
+        while end < len(lines) and lines[end][:1] == " " and bares[end] and not is_border(lines[end]):
+            end += 1
+        return index, end, match.group("text")
+    return None
+
+
+def _cut_at_entry(lines: list[str], entry: re.Pattern[str] | None) -> list[str]:
+    """Keep only the newest transcript entry: from its first line on."""
+    if entry is None:
+        return lines
+    for index in range(len(lines) - 1, -1, -1):
+        if entry.match(lines[index]):
+            return lines[index:]
+    return lines
+
+
+def _strip_placeholder(text: str, shape: ScreenShape) -> str:
+    text = text.strip()
+    if any(p.fullmatch(text) for p in shape.placeholders):
+        return ""
+    return text
+
+
+def read_layout(screen: str, shape: ScreenShape) -> Layout:
+    """Split a captured screen into regions for one agent's screen shape."""
+    lines = normalise(screen)
+    bares = [bare(line) for line in lines]
+    start = max(0, len(lines) - DIALOG_LINES)
+    found_menu = _find_menu(bares, start, shape.cursors)
+    menus = set() if found_menu is None else {found_menu[0]}
+    for prompt in shape.prompts:
+        finder = _boxed_input if prompt.boxed else _bare_input
+        found = finder(lines, bares, prompt, menus)
+        if found is None:
+            continue
+        first, last, text = found
+        top = first  # first line below the transcript: the box's top border, or the prompt line
+        body_start = first + 1 if prompt.boxed else first
+        body = [text, *bares[body_start + 1 : last]]
+        typed = _strip_placeholder("\n".join(body), shape)
+        footer_start = last + 1 if prompt.boxed else last
+        above = _cut_at_entry(lines[max(0, top - TAIL_LINES) : top], shape.entry)
+        tail = tuple(b for b in (bare(line) for line in above) if b and not is_border(b))
+        return Layout(
+            tail=tail,
+            input=typed,
+            input_lines=tuple(body),
+            footer=tuple(b for b in bares[footer_start:] if b),
+            prompt=prompt.name,
+        )
+    bottom = _cut_at_entry(lines[start:], shape.entry)
+    region = tuple(b for b in (bare(line) for line in bottom) if b and not is_border(b))
+    menu = found_menu[1] if found_menu is not None and found_menu[0] >= len(lines) - len(bottom) else ()
+    return Layout(tail=region, dialog=region, menu=menu)

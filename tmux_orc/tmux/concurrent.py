@@ -1,0 +1,115 @@
+"""The concurrent strategy: every capture pipelined over one control-mode connection, changed panes only.
+
+A pane is captured again only when something tmux reports about it moved since its last capture:
+``window_activity`` (tmux's time of the window's last output, in whole seconds), its size, title,
+command, mode or death. Because the activity time has one-second resolution, a capture taken in the
+same second as the last output cannot prove later output of that second was seen: such a pane stays
+"maybe changed" until a capture lands in a later second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tmux_orc.core.strategy import CaptureResult
+from tmux_orc.model import PaneInfo
+from tmux_orc.tmux.control import ControlClient, TmuxCommandError, TmuxDisconnected, TmuxTimeout, quote
+from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
+
+PaneKey = tuple[float, int, int, str, str, bool, bool]
+
+
+def pane_key(pane: PaneInfo) -> PaneKey:
+    """What tmux tells about a pane that changes whenever its screen may have changed."""
+    return (
+        pane.window_activity,
+        pane.width,
+        pane.height,
+        pane.title,
+        pane.current_command,
+        pane.dead,
+        pane.in_mode,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A pane's state at its last successful capture."""
+
+    key: PaneKey
+    settled: bool  # the capture started in a later second than the pane's last activity
+
+
+async def list_panes(client: ControlClient, timeout: float | None = None) -> list[PaneInfo]:
+    """Every pane of the server (``list-panes -a``) over the control connection."""
+    lines = await client.command(f"list-panes -a -F {quote(PANE_FORMAT)}", timeout)
+    return parse_pane_lines(lines)
+
+
+def screen_text(lines: list[str]) -> str:
+    """Join ``capture-pane -p`` output lines the way the tmux command line prints them."""
+    return "".join(line + "\n" for line in lines)
+
+
+class ConcurrentStrategy:
+    """Captures the panes that may have changed, all at once, each with its own timeout.
+
+    The client belongs to the caller (who also calls ``client.ensure_connected()`` each cycle);
+    :meth:`aclose` only forgets what this strategy remembered.
+    """
+
+    name = "concurrent"
+
+    def __init__(self, client: ControlClient, command_timeout: float) -> None:
+        self.client = client
+        self.command_timeout = command_timeout
+        self._seen: dict[str, _Seen] = {}
+        self._generation = client.generation
+        self.last_captured = 0  # panes captured by the latest cycle (for metrics)
+
+    def needs_capture(self, pane: PaneInfo) -> bool:
+        """True if the pane's screen may differ from its last capture."""
+        seen = self._seen.get(pane.pane_id)
+        return seen is None or not seen.settled or seen.key != pane_key(pane)
+
+    async def capture(self, panes: Sequence[PaneInfo], *, full: bool) -> CaptureResult:
+        """Screens of the given panes that may have changed (all of them if ``full``)."""
+        if self.client.generation != self._generation:  # another server: pane ids were reused
+            self._generation = self.client.generation
+            self._seen.clear()
+        current = {pane.pane_id for pane in panes}
+        for gone in self._seen.keys() - current:
+            del self._seen[gone]
+        todo = [pane for pane in panes if full or self.needs_capture(pane)]
+        self.last_captured = len(todo)
+        result = CaptureResult()
+        if not todo:
+            return result
+        started = time.time()
+        replies = await asyncio.gather(*(self._capture_one(pane.pane_id) for pane in todo))
+        second = math.floor(started)
+        for pane, (screen, error) in zip(todo, replies, strict=True):
+            if screen is not None:
+                result.screens[pane.pane_id] = screen
+                self._seen[pane.pane_id] = _Seen(pane_key(pane), settled=second > pane.window_activity)
+            else:
+                result.errors[pane.pane_id] = error
+                self._seen.pop(pane.pane_id, None)
+        return result
+
+    async def _capture_one(self, pane_id: str) -> tuple[str | None, str]:
+        try:
+            lines = await self.client.command(f"capture-pane -p -t {quote(pane_id)}", self.command_timeout)
+        except TmuxTimeout:
+            return None, f"capture timed out after {self.command_timeout:g}s"
+        except (TmuxCommandError, TmuxDisconnected) as exc:
+            return None, str(exc) or type(exc).__name__
+        return screen_text(lines), ""
+
+    async def aclose(self) -> None:
+        """Forget every pane (the control client is closed by its owner)."""
+        self._seen.clear()
