@@ -34,7 +34,14 @@ ANIMATING_SHARE = 0.4
 
 
 def agent_command(index: int) -> str:
-    """Shell command of simulated agent ``index``: animating (40%) or static."""
+    """Shell command of simulated agent ``index``: animating (40%) or static.
+
+    The program runs as ``claude-bench`` (``exec -a``), so the daemon's process-tree check sees an agent.
+    """
+    return f"exec -a claude-bench sh -c {quote(_agent_body(index))}"
+
+
+def _agent_body(index: int) -> str:
     if index % 5 < 2:
         delay = 0.5 + (index % 6) / 10  # 0.5 .. 1.0 s
         return (

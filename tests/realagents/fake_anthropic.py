@@ -41,6 +41,7 @@ class SlowStream:
     seconds: float = 30.0
     interval: float = 1.0
     word: str = "tick "
+    first_delay: float = 0.0  # silence before the first delta ("thinking")
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,9 @@ class FakeAnthropic:
 
 
 def is_turn(body: dict[str, Any]) -> bool:
-    """A main-loop request: streamed and offering tools. Title/quota/summary calls offer none."""
-    return bool(body.get("stream")) and bool(body.get("tools"))
+    """A main-loop request offers tools; title/quota/summary calls offer none. Not always streamed:
+    Claude Code 1.x retries a failed stream once without streaming."""
+    return bool(body.get("tools"))
 
 
 def _message(model: str, content: list[dict[str, Any]], stop_reason: str) -> dict[str, Any]:
@@ -213,6 +215,7 @@ def stream_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: thre
         block = {"type": "text", "text": ""}
         yield event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
         if isinstance(behaviour, SlowStream):
+            stop.wait(behaviour.first_delay)
             deadline = time.monotonic() + behaviour.seconds
             while time.monotonic() < deadline and not stop.is_set():
                 delta = {"type": "text_delta", "text": behaviour.word}
@@ -225,8 +228,11 @@ def stream_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: thre
     yield event("content_block_stop", {"type": "content_block_stop", "index": 0})
     yield event(
         "message_delta",
-        {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-         "usage": {"output_tokens": 8}},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+            "usage": {"output_tokens": 8},
+        },
     )
     yield event("message_stop", {"type": "message_stop"})
 
@@ -262,8 +268,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         self.owner._record("GET", self.path, {}, False, "get")
         if path.startswith("/v1/models"):
-            model = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Fake",
-                     "created_at": "2025-01-01T00:00:00Z"}
+            model = {
+                "type": "model",
+                "id": "claude-sonnet-4-5",
+                "display_name": "Fake",
+                "created_at": "2025-01-01T00:00:00Z",
+            }
             self._send_json(200, {"data": [model], "has_more": False, "first_id": None, "last_id": None})
             return
         log.info("unknown GET %s", self.path)
@@ -294,6 +304,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(behaviour.status, error, behaviour.headers)
             return
         if not body.get("stream"):
+            if isinstance(behaviour, ToolUse):
+                block = {
+                    "type": "tool_use",
+                    "id": f"toolu_{uuid.uuid4().hex[:24]}",
+                    "name": "Bash",
+                    "input": {"command": behaviour.command, "description": behaviour.description},
+                }
+                self._send_json(200, _message(model, [block], "tool_use"))
+                return
             text = behaviour.text if isinstance(behaviour, Text) else "ok"
             self._send_json(200, _message(model, [{"type": "text", "text": text}], "end_turn"))
             return

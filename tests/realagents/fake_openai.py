@@ -46,8 +46,9 @@ def is_codex_turn(body: dict[str, Any]) -> bool:
     return bool(body.get("stream")) and bool(body.get("tools"))
 
 
-def response_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: threading.Event,
-                    text_override: str | None = None) -> Iterator[str]:
+def response_events(
+    behaviour: Text | SlowStream | ToolUse, model: str, stop: threading.Event, text_override: str | None = None
+) -> Iterator[str]:
     """The SSE event sequence of one streamed Responses API reply."""
     resp_id = f"resp_{uuid.uuid4().hex[:24]}"
     item_id = f"msg_{uuid.uuid4().hex[:24]}"
@@ -57,35 +58,55 @@ def response_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: th
         data = {"type": name, "sequence_number": next(seq), **data}
         return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
-    base = {"id": resp_id, "object": "response", "created_at": int(time.time()), "model": model,
-            "status": "in_progress", "output": []}
+    base = {
+        "id": resp_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": model,
+        "status": "in_progress",
+        "output": [],
+    }
     yield event("response.created", {"response": base})
     yield event("response.in_progress", {"response": base})
     if isinstance(behaviour, ToolUse):
-        args = json.dumps({"cmd": behaviour.command, "justification": behaviour.description,
-                           "sandbox_permissions": "require_escalated"})
-        call = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "status": "in_progress",
-                "call_id": f"call_{uuid.uuid4().hex[:24]}", "name": "exec_command", "arguments": ""}
+        args = json.dumps(
+            {
+                "cmd": behaviour.command,
+                "justification": behaviour.description,
+                "sandbox_permissions": "require_escalated",
+            }
+        )
+        call = {
+            "type": "function_call",
+            "id": f"fc_{uuid.uuid4().hex[:24]}",
+            "status": "in_progress",
+            "call_id": f"call_{uuid.uuid4().hex[:24]}",
+            "name": "exec_command",
+            "arguments": "",
+        }
         yield event("response.output_item.added", {"output_index": 0, "item": call})
-        yield event("response.function_call_arguments.delta",
-                    {"item_id": call["id"], "output_index": 0, "delta": args})
-        yield event("response.function_call_arguments.done",
-                    {"item_id": call["id"], "output_index": 0, "arguments": args})
+        yield event("response.function_call_arguments.delta", {"item_id": call["id"], "output_index": 0, "delta": args})
+        yield event(
+            "response.function_call_arguments.done", {"item_id": call["id"], "output_index": 0, "arguments": args}
+        )
         done_item: dict[str, Any] = {**call, "status": "completed", "arguments": args}
     else:
         msg = {"type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []}
         yield event("response.output_item.added", {"output_index": 0, "item": msg})
         part = {"type": "output_text", "text": "", "annotations": []}
-        yield event("response.content_part.added",
-                    {"item_id": item_id, "output_index": 0, "content_index": 0, "part": part})
+        yield event(
+            "response.content_part.added", {"item_id": item_id, "output_index": 0, "content_index": 0, "part": part}
+        )
         pieces: list[str] = []
 
         def delta(text: str) -> str:
             pieces.append(text)
-            return event("response.output_text.delta",
-                         {"item_id": item_id, "output_index": 0, "content_index": 0, "delta": text})
+            return event(
+                "response.output_text.delta", {"item_id": item_id, "output_index": 0, "content_index": 0, "delta": text}
+            )
 
         if isinstance(behaviour, SlowStream):
+            stop.wait(behaviour.first_delay)
             deadline = time.monotonic() + behaviour.seconds
             while time.monotonic() < deadline and not stop.is_set():
                 yield delta(behaviour.word)
@@ -93,15 +114,25 @@ def response_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: th
         else:
             yield delta(text_override if text_override is not None else behaviour.text)
         text = "".join(pieces)
-        yield event("response.output_text.done",
-                    {"item_id": item_id, "output_index": 0, "content_index": 0, "text": text})
-        done_item = {**msg, "status": "completed",
-                     "content": [{"type": "output_text", "text": text, "annotations": []}]}
+        yield event(
+            "response.output_text.done", {"item_id": item_id, "output_index": 0, "content_index": 0, "text": text}
+        )
+        done_item = {
+            **msg,
+            "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}],
+        }
     yield event("response.output_item.done", {"output_index": 0, "item": done_item})
-    usage = {"input_tokens": 12, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 8,
-             "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 20}
-    yield event("response.completed",
-                {"response": {**base, "status": "completed", "output": [done_item], "usage": usage}})
+    usage = {
+        "input_tokens": 12,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 8,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 20,
+    }
+    yield event(
+        "response.completed", {"response": {**base, "status": "completed", "output": [done_item], "usage": usage}}
+    )
 
 
 class _OpenAIHandler(_Handler):
@@ -116,8 +147,14 @@ class _OpenAIHandler(_Handler):
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
         if isinstance(behaviour, HttpError):
-            error = {"error": {"message": behaviour.message, "type": behaviour.error_type,
-                               "code": behaviour.error_type, "param": None}}
+            error = {
+                "error": {
+                    "message": behaviour.message,
+                    "type": behaviour.error_type,
+                    "code": behaviour.error_type,
+                    "param": None,
+                }
+            }
             self._send_json(behaviour.status, error, behaviour.headers)
             return
         override = None if turn else json.dumps({"title": "Fake task"})

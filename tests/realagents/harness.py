@@ -37,11 +37,7 @@ class ScreenTimeout(AssertionError):
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _STRIP_ENV and not k.startswith(_STRIP_PREFIXES)
-    }
+    env = {k: v for k, v in os.environ.items() if k not in _STRIP_ENV and not k.startswith(_STRIP_PREFIXES)}
     env.update(extra)
     return env
 
@@ -78,14 +74,40 @@ class TmuxBox:
         fmt = "#{pane_id}"
         # tmux takes PATH from the client's environment, not from -e: hand it over both ways.
         client_env = {"PATH": env["PATH"]} if "PATH" in env else {}
-        if self.has_session(session):
-            out = self.tmux("new-window", "-d", "-P", "-F", fmt, "-t", f"={session}:", "-n", window,
-                            "-c", str(cwd), *env_args, *shell, env=client_env)
-        else:
-            out = self.tmux("new-session", "-d", "-P", "-F", fmt, "-s", session, "-n", window,
-                            "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(cwd), *env_args, *shell,
-                            env=client_env)
-            self.tmux("set-option", "-g", "-t", session, "history-limit", "2000")
+        if not self.has_session(session):
+            # `new-session -e` would set the session's environment, inherited by every later window:
+            # the session starts with a plain shell window and each agent gets its own -e in new-window.
+            self.tmux(
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-n",
+                "shell",
+                "-x",
+                str(WIDTH),
+                "-y",
+                str(HEIGHT),
+                "-c",
+                str(cwd),
+                *shell,
+            )
+        out = self.tmux(
+            "new-window",
+            "-d",
+            "-P",
+            "-F",
+            fmt,
+            "-t",
+            f"={session}:",
+            "-n",
+            window,
+            "-c",
+            str(cwd),
+            *env_args,
+            *shell,
+            env=client_env,
+        )
         pane = Pane(self, out.strip())
         pane.wait_for(lambda s: s.rstrip().endswith("$"), "shell prompt", timeout=10)
         return pane
@@ -95,7 +117,9 @@ class TmuxBox:
             return False
         proc = subprocess.run(
             ["tmux", "-S", str(self.socket), "-f", "/dev/null", "has-session", "-t", f"={session}"],
-            capture_output=True, env=clean_env(self.env), timeout=10,
+            capture_output=True,
+            env=clean_env(self.env),
+            timeout=10,
         )
         return proc.returncode == 0
 
@@ -141,8 +165,9 @@ class Pane:
         time.sleep(0.1)
         self.keys("Enter")
 
-    def wait_for(self, predicate: Callable[[str], bool], what: str, timeout: float = 30.0,
-                 interval: float = 0.25) -> str:
+    def wait_for(
+        self, predicate: Callable[[str], bool], what: str, timeout: float = 30.0, interval: float = 0.25
+    ) -> str:
         """Poll the screen until ``predicate(screen)``; raise :class:`ScreenTimeout` after ``timeout``."""
         deadline = time.monotonic() + timeout
         screen = ""
@@ -155,8 +180,10 @@ class Pane:
             time.sleep(interval)
 
     def wait_text(self, *needles: str, timeout: float = 30.0) -> str:
-        """Wait until every needle is on screen."""
-        return self.wait_for(lambda s: all(n in s for n in needles), " + ".join(map(repr, needles)), timeout)
+        """Wait until every needle is on screen (a no-break space on screen matches a plain space)."""
+        return self.wait_for(
+            lambda s: all(n in s.replace("\xa0", " ") for n in needles), " + ".join(map(repr, needles)), timeout
+        )
 
     def wait_regex(self, pattern: str, timeout: float = 30.0) -> str:
         rx = re.compile(pattern, re.M)
@@ -177,36 +204,64 @@ class Pane:
 
     def info(self) -> PaneInfo:
         """The pane as the daemon's tmux layer sees it (one ``display-message`` with every field)."""
-        keys = ("pane_id", "session_name", "window_index", "pane_index", "pane_pid",
-                "pane_current_command", "pane_dead", "pane_dead_status", "pane_width", "pane_height",
-                "window_activity", "session_id", "window_id", "pane_in_mode", "window_name", "pane_title")
+        keys = (
+            "pane_id",
+            "session_name",
+            "window_index",
+            "pane_index",
+            "pane_pid",
+            "pane_current_command",
+            "pane_dead",
+            "pane_dead_status",
+            "pane_width",
+            "pane_height",
+            "window_activity",
+            "session_id",
+            "window_id",
+            "pane_in_mode",
+            "window_name",
+            "pane_title",
+        )
         # The title comes last: a tab inside it cannot shift the other fields.
         values = self.fmt("\t".join(f"#{{{k}}}" for k in keys)).split("\t", len(keys) - 1)
         f = dict(zip(keys, values, strict=True))
         return PaneInfo(
-            pane_id=f["pane_id"], session=f["session_name"], window_index=int(f["window_index"]),
-            window_name=f["window_name"], pane_index=int(f["pane_index"]), pane_pid=int(f["pane_pid"]),
-            current_command=f["pane_current_command"], dead=f["pane_dead"] == "1",
+            pane_id=f["pane_id"],
+            session=f["session_name"],
+            window_index=int(f["window_index"]),
+            window_name=f["window_name"],
+            pane_index=int(f["pane_index"]),
+            pane_pid=int(f["pane_pid"]),
+            current_command=f["pane_current_command"],
+            dead=f["pane_dead"] == "1",
             dead_status=int(f["pane_dead_status"]) if f["pane_dead_status"] else None,
-            title=f["pane_title"], width=int(f["pane_width"]), height=int(f["pane_height"]),
-            window_activity=float(f["window_activity"] or 0), session_id=f["session_id"],
-            window_id=f["window_id"], in_mode=f["pane_in_mode"] == "1",
+            title=f["pane_title"],
+            width=int(f["pane_width"]),
+            height=int(f["pane_height"]),
+            window_activity=float(f["window_activity"] or 0),
+            session_id=f["session_id"],
+            window_id=f["window_id"],
+            in_mode=f["pane_in_mode"] == "1",
         )
 
     def pane_pid(self) -> int:
         return int(self.fmt("#{pane_pid}"))
 
-    def agent_pid(self, names: Iterable[str]) -> int | None:
-        """Pid of the first process under the pane whose comm or argv[0..1] basename is in ``names``."""
-        wanted = set(names)
-        for pid in descendants(self.pane_pid()):
-            if process_names(pid) & wanted:
-                return pid
-        return None
+    def agent_pid(self, names: Iterable[str], deepest: bool = False) -> int | None:
+        """Pid of a process under the pane whose comm or argv[0..1] basename is in ``names``.
 
-    def signal_agent(self, names: Iterable[str], sig: signal.Signals) -> int:
+        The shallowest one by default (``claude``); ``deepest`` picks the last one found, e.g. the native
+        ``codex`` binary under its node launcher.
+        """
+        wanted = set(names)
+        found = [pid for pid in descendants(self.pane_pid()) if process_names(pid) & wanted]
+        if not found:
+            return None
+        return found[-1] if deepest else found[0]
+
+    def signal_agent(self, names: Iterable[str], sig: signal.Signals, deepest: bool = False) -> int:
         """Send ``sig`` to the agent process found under this pane, by its pid; returns the pid."""
-        pid = self.agent_pid(names)
+        pid = self.agent_pid(names, deepest)
         if pid is None:
             raise AssertionError(f"no process named {sorted(names)} under pane {self.pane_id}")
         os.kill(pid, sig)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from tests.realagents.harness import Pane
-from tmux_orc.model import PaneInfo, ProcessFacts, State
+from tmux_orc.model import Observation, PaneInfo, ProcessFacts, State
 
 # Corpus file prefixes per state, in the style of tests/corpus/claude-2x/labels.json.
 FILE_PREFIX = {
@@ -47,9 +47,35 @@ def live_facts(pane: PaneInfo) -> ProcessFacts | None:
     return find_agent(pane, read_process_table())
 
 
-def shoot(pane: Pane, scenario: str, label: State, started_at: float, note: str = "",
-          screen: str | None = None) -> Shot:
+def shoot(
+    pane: Pane, scenario: str, label: State, started_at: float, note: str = "", screen: str | None = None
+) -> Shot:
     """Capture screen, pane facts and process facts as close together as possible."""
     text = pane.capture() if screen is None else screen
     info = pane.info()
     return Shot(scenario, label, text, info, live_facts(info), time.time(), started_at, note)
+
+
+def classify_shot(shot: Shot, stuck_after: float = 300.0) -> Observation:
+    """The project's verdict on a shot: its earlier screens first (as previous observations), then it."""
+    from tmux_orc.detect.engine import DetectContext, classify
+    from tmux_orc.detect.process import find_agent
+    from tmux_orc.procfs import read_process_table
+
+    facts = shot.facts or find_agent(shot.pane, read_process_table())
+    prev: Observation | None = None
+    for at, screen, pane in shot.history:
+        ctx = DetectContext(now=at, first_seen=shot.started_at, stuck_after=stuck_after)
+        prev = classify(screen, pane, facts, prev, ctx)
+    ctx = DetectContext(now=shot.at, first_seen=shot.started_at, stuck_after=stuck_after)
+    return classify(shot.screen, shot.pane, facts, prev, ctx)
+
+
+def explain(shot: Shot, obs: Observation) -> str:
+    """A failure message a person can act on: what was expected, what the engine said, the screen."""
+    tail = "\n".join(line for line in shot.screen.splitlines() if line.strip())[-1500:]
+    return (
+        f"{shot.scenario}: expected {shot.label.value}, got {obs.verdict.state.value} "
+        f"(rule {obs.verdict.rule!r}, detail {obs.verdict.detail!r}); title {shot.pane.title!r}; "
+        f"facts {shot.facts}\n--- screen ({shot.note}) ---\n{tail}"
+    )

@@ -195,9 +195,7 @@ def cli(
     *argv: str, address: str | None, stdin: str = "", timeout: float = 30, **env: str
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DBUS_SESSION_BUS_ADDRESS", "TMUX_PANE"}
+        key: value for key, value in os.environ.items() if key not in {"DBUS_SESSION_BUS_ADDRESS", "TMUX_PANE"}
     }
     if address is not None:
         environment["DBUS_SESSION_BUS_ADDRESS"] = address

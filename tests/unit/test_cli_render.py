@@ -102,9 +102,7 @@ def test_agents_table_columns_sorting_and_ages() -> None:
 
 def test_agents_table_truncates_detail_to_terminal_width() -> None:
     long_detail = "API Error: Request rejected (429) · rate limit reached, resets at 3pm UTC " * 3
-    table = render_agents_table(
-        [agent("s:Claude-dev.0", "rate_limited", NOW - 1, long_detail)], now=NOW, width=80
-    )
+    table = render_agents_table([agent("s:Claude-dev.0", "rate_limited", NOW - 1, long_detail)], now=NOW, width=80)
     lines = table.splitlines()
     assert all(len(line) <= 80 for line in lines)
     assert lines[1].endswith("…")

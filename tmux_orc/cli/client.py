@@ -192,8 +192,7 @@ class MonitorClient:
             for member in sorted(members)
         ]
         rules.append(
-            f"type='signal',sender='{_DBUS_NAME}',interface='{_DBUS_NAME}',"
-            f"member='NameOwnerChanged',arg0='{BUS_NAME}'"
+            f"type='signal',sender='{_DBUS_NAME}',interface='{_DBUS_NAME}',member='NameOwnerChanged',arg0='{BUS_NAME}'"
         )
         for rule in rules:
             message = Message(

@@ -124,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     hook_parser.set_defaults(local_command=hook.run_hook)
 
     install = commands.add_parser("install", help="write the systemd unit and D-Bus files for this install")
-    install.add_argument("--user", action="store_true", help="install for this user (systemd --user)")
+    scope = install.add_mutually_exclusive_group()
+    scope.add_argument("--user", dest="user", action="store_true", default=True,
+                       help="install for this user (systemd --user); the default")
+    scope.add_argument("--system", dest="user", action="store_false",
+                       help="system-wide install (not supported: packagers ship packaging/ instead)")
     install.add_argument("--enable", action="store_true", help="enable and start the service afterwards")
     install.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     install.set_defaults(local_command=_install)

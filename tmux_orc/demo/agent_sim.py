@@ -90,8 +90,7 @@ class AgentSim:
         for char in keys.decode("utf-8", errors="ignore"):
             if char in "\r\n":
                 if screen.draft.strip():
-                    reply = ("This is the tmux-orc demo's simulated agent: nothing was changed.",)
-                    self._begin(Step("work", 6, "Pondering", reply), now)
+                    self._begin(Step("work", 6, "Pondering", (reply_to(screen.draft),)), now)
                 return
             if char in "\x7f\x08":
                 screen.draft = screen.draft[:-1]
@@ -163,6 +162,13 @@ class AgentSim:
             output = self._step.lines[1] if len(self._step.lines) > 1 else "done"
             screen.transcript += [f"● Bash({self._step.text})", f"  ⎿  {output}", ""]
             screen.phase = "idle"
+
+
+def reply_to(prompt: str) -> str:
+    """What the simulated agent answers to a prompt typed into it."""
+    if prompt.startswith("[tmux-orc]"):  # the monitor's alert, delivered to the PM's pane
+        return "Noted the monitor's alert; I'll check on that agent and reassign its work."
+    return "This is the tmux-orc demo's simulated agent: nothing was changed."
 
 
 class PaneTerminal:

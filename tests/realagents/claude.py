@@ -1,0 +1,363 @@
+"""The real Claude Code CLI in a private tmux server, against :mod:`fake_anthropic`, and its scenarios.
+
+:class:`ClaudeLab` owns one tmux server and one fake API; :meth:`ClaudeLab.launch` opens a window
+(``Claude-developer`` etc.) running bash, prepares a private ``HOME`` and types ``claude`` into the shell,
+like a user. The scenario functions drive the CLI into one state each and return :class:`Shot`\\ s.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.realagents import fake_anthropic as fa
+from tests.realagents.harness import AGENTS_DIR, Pane, TmuxBox, wait_proc_state
+from tests.realagents.shots import Shot, shoot
+from tmux_orc.model import State
+
+CLAUDE_2 = "2.1.330"  # pinned in scripts/install-agents
+CLAUDE_1 = "1.0.128"
+API_KEY = "sk-ant-api03-" + "f" * 60 + "FAKEKEYFORTESTS00001"
+PS1 = r"user@host:\w$ "
+NAMES = ("claude",)  # what the agent process is called under the pane (comm / argv[0])
+
+
+def claude_bin(generation: int) -> Path:
+    return AGENTS_DIR / f"claude-{generation}" / "node_modules" / ".bin" / "claude"
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ClaudeAgent:
+    """One ``claude`` started in one pane."""
+
+    pane: Pane
+    generation: int
+    started_at: float
+    project: Path
+
+    def shot(self, scenario: str, label: State, note: str = "", screen: str | None = None) -> Shot:
+        return shoot(self.pane, scenario, label, self.started_at, note, screen)
+
+    def pid(self) -> int | None:
+        return self.pane.agent_pid(NAMES)
+
+    # -- screen predicates (both generations) -------------------------------------------------------
+
+    def prompt_ready(self, screen: str) -> bool:
+        """The input box is drawn, nothing is streaming, no dialog is open."""
+        if "esc to interrupt" in screen or "Do you want to proceed?" in screen:
+            return False
+        box = re.search(r"^(❯|>)\s", screen, re.M) is not None  # ❯ + no-break space in 2.x
+        footer = any(s in screen for s in ("shift+tab to cycle", "? for shortcuts", "for shortcuts"))
+        return box and footer
+
+    def wait_ready(self, timeout: float = 30.0) -> str:
+        return self.pane.wait_for(self.prompt_ready, "claude prompt", timeout)
+
+    def wait_working(self, timeout: float = 20.0) -> str:
+        return self.pane.wait_for(lambda s: "esc to interrupt" in s and "…" in s, "spinner", timeout)
+
+    def send(self, text: str) -> None:
+        self.pane.type(text)
+        time.sleep(0.3 if self.generation == 2 else 1.0)  # let the TUI take the text before Enter
+        self.pane.keys("Enter")
+
+
+@dataclass
+class ClaudeLab:
+    """A tmux server + a fake Anthropic API shared by several Claude panes."""
+
+    root: Path
+    generation: int = 2
+    fake: fa.FakeAnthropic = field(default_factory=fa.FakeAnthropic)
+    box: TmuxBox = field(init=False)
+    session: str = "team"
+
+    def __post_init__(self) -> None:
+        self.box = TmuxBox(self.root)
+
+    def __enter__(self) -> ClaudeLab:
+        self.fake.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.box.kill_server()
+        self.fake.stop()
+
+    def home(self, name: str, project: Path, *, onboarded: bool = True, trusted: bool = True) -> Path:
+        home = self.root / f"home-{name}"
+        home.mkdir(parents=True, exist_ok=True)
+        config: dict[str, object] = {
+            "theme": "dark",
+            "numStartups": 1,
+            "autoUpdates": False,
+            "customApiKeyResponses": {"approved": [API_KEY[-20:]], "rejected": []},
+        }
+        if onboarded:
+            config["hasCompletedOnboarding"] = True
+            config["lastOnboardingVersion"] = CLAUDE_2 if self.generation == 2 else CLAUDE_1
+        if trusted:
+            config["projects"] = {
+                str(project): {"hasTrustDialogAccepted": True, "allowedTools": [], "mcpServers": {}, "history": []}
+            }
+        (home / ".claude.json").write_text(json.dumps(config, indent=2))
+        return home
+
+    def launch(
+        self,
+        window: str,
+        *,
+        onboarded: bool = True,
+        trusted: bool = True,
+        api_key: bool = True,
+        retries: int | None = 0,
+        extra_env: dict[str, str] | None = None,
+    ) -> ClaudeAgent:
+        """A new window running bash, then ``claude`` typed into it (not waited for)."""
+        project = self.root / f"proj-{window.lower()}"
+        project.mkdir(parents=True, exist_ok=True)
+        home = self.home(window.lower(), project, onboarded=onboarded, trusted=trusted)
+        env = {
+            "HOME": str(home),
+            "PATH": f"{claude_bin(self.generation).parent}:/usr/local/bin:/usr/bin:/bin",
+            "PS1": PS1,
+            "TERM": "xterm-256color",
+            "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": self.fake.base_url,
+            "DISABLE_AUTOUPDATER": "1",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            # 1.x runs `npm view @anthropic-ai/claude-code` for its update notice: keep it on loopback, offline.
+            "NPM_CONFIG_OFFLINE": "true",
+            "NPM_CONFIG_REGISTRY": f"http://127.0.0.1:{_closed_port()}/",
+        }
+        if api_key:
+            env["ANTHROPIC_API_KEY"] = API_KEY
+        if retries is not None:
+            env["CLAUDE_CODE_MAX_RETRIES"] = str(retries)
+        env.update(extra_env or {})
+        pane = self.box.new_pane(self.session, window, project, env)
+        pane.run("claude")
+        return ClaudeAgent(pane, self.generation, time.time(), project)
+
+
+# -- scenarios: Claude Code 2.x ------------------------------------------------------------------------
+
+
+def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
+    """One pane through the everyday states: trust, idle, typed, working, interrupted, done, permission,
+    API errors, and finally a kill."""
+    agent = lab.launch("Claude-developer", trusted=False)
+    pane, fake = agent.pane, lab.fake
+    pane.wait_text("Yes, I trust this folder", timeout=30)
+    yield agent.shot("trust-dialog", State.WAITING_INPUT, "folder trust dialog: ❯ No, exit / Yes, I trust")
+    pane.keys("Down")
+    time.sleep(0.3)
+    pane.keys("Enter")
+    yield agent.shot("fresh-prompt", State.IDLE, "empty ❯ prompt between rules, auto-mode footer", agent.wait_ready())
+
+    pane.type("say hello")
+    yield agent.shot(
+        "typed", State.UNSUBMITTED, "❯ say hello in the box, nothing streaming", pane.wait_text("❯ say hello")
+    )
+
+    fake.push(fa.SlowStream(seconds=20))
+    pane.keys("Enter")
+    agent.wait_working()
+    time.sleep(2)  # a few deltas in: the real streaming look
+    yield agent.shot("streaming", State.WORKING, "spinner `Verb… (Ns · ↓ N tokens)`, esc to interrupt")
+
+    pane.keys("Escape")
+    yield agent.shot(
+        "interrupted", State.IDLE, "⎿ Interrupted · What should Claude do instead?", pane.wait_text("Interrupted")
+    )
+    fake.clear()
+
+    fake.push(fa.Text("All done: hello!"))
+    agent.send("greet me")
+    pane.wait_text("All done: hello!")
+    yield agent.shot("after-turn", State.IDLE, "reply shown, `✻ <Verb> for Ns · done <time>`", agent.wait_ready())
+
+    pane.keys("BTab")  # auto -> manual: tool calls ask first
+    pane.wait_text("manual mode on")
+    fake.push(fa.ToolUse("touch permission-probe.txt", "Create a probe file"))
+    agent.send("make a probe file")
+    yield agent.shot(
+        "permission",
+        State.WAITING_INPUT,
+        "Bash command … Do you want to proceed? ❯ 1. Yes … 4. No",
+        pane.wait_text("Do you want to proceed?"),
+    )
+    pane.keys("Escape")
+    agent.wait_ready()
+
+    fake.push(fa.rate_limited())
+    agent.send("once more")
+    yield agent.shot(
+        "429", State.RATE_LIMITED, "● API Error: Request rejected (429) · <message>", pane.wait_text("(429)")
+    )
+    agent.wait_ready()
+
+    fake.push(fa.overloaded())
+    agent.send("and again")
+    yield agent.shot(
+        "529",
+        State.ERROR,
+        "● API Error: 529 Overloaded. This is a server-side issue…",
+        pane.wait_text("API Error: 529"),
+    )
+    agent.wait_ready()
+
+    fake.push(fa.server_error())
+    agent.send("last try")
+    yield agent.shot("500", State.ERROR, "● API Error: 500 Internal server error…", pane.wait_text("API Error: 500"))
+    agent.wait_ready()
+
+    pane.signal_agent(NAMES, signal.SIGKILL)
+    yield agent.shot(
+        "killed",
+        State.CRASHED,
+        "bash `Killed` + shell prompt drawn over the dead TUI",
+        pane.wait_text("Killed", "user@host:", timeout=10),
+    )
+
+
+def retry_and_stop(lab: ClaudeLab) -> Iterator[Shot]:
+    """Default retries: a 529 shows `retrying in Ns · attempt n/10`; then a stream frozen by SIGSTOP."""
+    agent = lab.launch("Claude-qa", retries=None)
+    pane, fake = agent.pane, lab.fake
+    agent.wait_ready()
+    fake.push(*[fa.overloaded()] * 4)
+    agent.send("please")
+    yield agent.shot(
+        "529-retrying",
+        State.ERROR,
+        "✻ 529 Overloaded · retrying in Ns · attempt n/10, esc to interrupt",
+        pane.wait_text("Overloaded · retrying in", "attempt", timeout=30),
+    )
+    pane.signal_agent(NAMES, signal.SIGTERM)
+    fake.clear()
+
+    agent = lab.launch("Claude-tester")
+    pane = agent.pane
+    agent.wait_ready()
+    fake.push(fa.SlowStream(seconds=40, interval=1))
+    agent.send("stream for a while")
+    agent.wait_working()
+    time.sleep(1)
+    pid = pane.signal_agent(NAMES, signal.SIGSTOP)
+    wait_proc_state(pid, "Tt")
+    yield agent.shot(
+        "sigstop",
+        State.STUCK,
+        "bash job control: `[1]+ Stopped claude` over the frozen spinner",
+        pane.wait_text("Stopped", timeout=10),
+    )
+    pane.signal_agent(NAMES, signal.SIGKILL)  # a stopped process still dies of SIGKILL
+
+
+def stalled_stream(lab: ClaudeLab, seconds: float = 5.0) -> Shot:
+    """A stream that stops sending (server stall): screens over ``seconds`` as :attr:`Shot.history`."""
+    agent = lab.launch("Claude-reviewer")
+    agent.wait_ready()
+    lab.fake.push(fa.SlowStream(seconds=120, interval=60, word="partial "))
+    agent.send("stall please")
+    agent.wait_working()
+    history = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        history.append((time.time(), agent.pane.capture(), agent.pane.info()))
+        time.sleep(1)
+    shot = agent.shot("stalled-stream", State.STUCK, "spinner whose clock ticks while no token arrives")
+    return Shot(**{**shot.__dict__, "history": tuple(history)})
+
+
+def startup_failures(lab: ClaudeLab) -> Iterator[Shot]:
+    """Screens around start-up: onboarding theme picker, declined trust, failed connectivity check."""
+    agent = lab.launch("Claude-devops", onboarded=False)
+    yield agent.shot(
+        "onboarding-theme",
+        State.WAITING_INPUT,
+        "first-run theme picker: ❯ ✔ Auto (match terminal)",
+        agent.pane.wait_text("Choose the text style", timeout=30),
+    )
+    agent.pane.signal_agent(NAMES, signal.SIGTERM)
+
+    agent = lab.launch("Claude-researcher", trusted=False)
+    agent.pane.wait_text("Yes, I trust this folder", timeout=30)
+    agent.pane.keys("Enter")  # "No, exit" is preselected
+    yield agent.shot(
+        "trust-declined",
+        State.CRASHED,
+        "`Claude Code didn't start because this folder isn't trusted.`",
+        agent.pane.wait_for(
+            lambda s: "isn't trusted" in s and s.rstrip().endswith("$"), "trust declined, shell back", timeout=15
+        ),
+    )
+
+    # No API key and no onboarding: a connectivity check to api.anthropic.com, through a dead loopback proxy.
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    agent = lab.launch(
+        "Claude-pm",
+        onboarded=False,
+        api_key=False,
+        extra_env={"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": ""},
+    )
+    yield agent.shot(
+        "unable-to-connect",
+        State.CRASHED,
+        "`Unable to connect to Anthropic services` then shell prompt",
+        agent.pane.wait_for(
+            lambda s: "Unable to connect" in s and s.rstrip().endswith("$"),
+            "connectivity failure, shell back",
+            timeout=40,
+        ),
+    )
+
+
+def gen1_flow(lab: ClaudeLab) -> Iterator[Shot]:
+    """Claude Code 1.x (node ``cli.js``): `│ >` box, spinner `(Ns · esc to interrupt)`, default mode asks."""
+    agent = lab.launch("Claude-legacy")
+    pane, fake = agent.pane, lab.fake
+    yield agent.shot("fresh-prompt", State.IDLE, 'welcome box, `> Try "..."` placeholder', agent.wait_ready())
+    pane.type("say hello")
+    yield agent.shot("typed", State.UNSUBMITTED, "`> say hello`", pane.wait_text("> say hello"))
+    fake.push(fa.SlowStream(seconds=20))
+    pane.keys("Enter")
+    agent.wait_working()
+    yield agent.shot("streaming", State.WORKING, "`✻ Verb… (Ns · esc to interrupt)`")
+    pane.keys("Escape")
+    agent.wait_ready()
+    fake.clear()
+    fake.push(fa.ToolUse("touch permission-probe.txt", "Create a probe file"))
+    agent.send("make a probe file")
+    yield agent.shot(
+        "permission",
+        State.WAITING_INPUT,
+        "Bash command … Do you want to proceed?",
+        pane.wait_text("Do you want to proceed?"),
+    )
+    pane.keys("Escape")
+    agent.wait_ready()
+    fake.clear()
+    fake.push(*[fa.rate_limited()] * 3)  # 1.x retries a failed stream without streaming
+    agent.send("once more")
+    yield agent.shot("429", State.RATE_LIMITED, "API Error 429 in the transcript", pane.wait_text("429"))
+    agent.wait_ready()
+    fake.clear()
+    pane.signal_agent(NAMES, signal.SIGKILL)
+    yield agent.shot("killed", State.CRASHED, "shell prompt after the kill", pane.wait_text("Killed", timeout=10))

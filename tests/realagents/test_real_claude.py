@@ -1,0 +1,74 @@
+"""The detection engine against the real Claude Code CLI (2.x native binary and 1.x cli.js), live.
+
+Each scenario drives the real program into one state through the fake API; the test classifies the
+screen captured at that moment with the process facts read from /proc at that moment.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.realagents.shots import Shot, classify_shot, explain
+from tmux_orc.model import Kind, State
+
+pytestmark = pytest.mark.realagent
+
+CLAUDE2_SCENARIOS = [
+    "trust-dialog",
+    "fresh-prompt",
+    "typed",
+    "streaming",
+    "interrupted",
+    "after-turn",
+    "permission",
+    "429",
+    "529",
+    "500",
+    "killed",
+    "529-retrying",
+    "sigstop",
+    "onboarding-theme",
+    "trust-declined",
+    "unable-to-connect",
+]
+CLAUDE1_SCENARIOS = ["fresh-prompt", "typed", "streaming", "permission", "429", "killed"]
+
+
+@pytest.mark.parametrize("scenario", CLAUDE2_SCENARIOS)
+def test_claude2_state(claude2_shots: dict[str, Shot], scenario: str) -> None:
+    shot = claude2_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
+
+
+@pytest.mark.parametrize("scenario", CLAUDE1_SCENARIOS)
+def test_claude1_state(claude1_shots: dict[str, Shot], scenario: str) -> None:
+    shot = claude1_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
+
+
+def test_claude2_process_facts(claude2_shots: dict[str, Shot]) -> None:
+    """Kind and liveness come from the process tree under the shell, never from the screen."""
+    for name in ("fresh-prompt", "streaming", "permission", "429"):
+        facts = claude2_shots[name].facts
+        assert facts is not None and facts.kind is Kind.CLAUDE and facts.agent_alive, (name, facts)
+        assert claude2_shots[name].pane.current_command == "claude"
+    stopped = claude2_shots["sigstop"].facts
+    assert stopped is not None and stopped.stopped, stopped
+    for name in ("killed", "trust-declined", "unable-to-connect"):
+        facts = claude2_shots[name].facts
+        assert facts is not None and not facts.agent_alive and facts.shell_in_foreground, (name, facts)
+
+
+def test_claude2_killed_keeps_stale_title(claude2_shots: dict[str, Shot]) -> None:
+    """After SIGKILL the pane title still says Claude Code: the title alone must not prove the agent alive."""
+    assert "Claude Code" in claude2_shots["killed"].pane.title
+
+
+def test_claude2_stalled_stream_becomes_stuck(claude2_shots: dict[str, Shot]) -> None:
+    """A stream that stops sending keeps the spinner's clock ticking; past the threshold it is stuck."""
+    shot = claude2_shots["stalled-stream"]
+    first = shot.history[0][0]
+    obs = classify_shot(shot, stuck_after=max(1.0, (shot.at - first) - 1.0))
+    assert obs.verdict.state is State.STUCK, explain(shot, obs)
