@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cycle_bench import Bench, percentile, print_table, tmux_version  # noqa: E402
-from dbus_fast import Message, MessageType  # noqa: E402
-from dbus_fast.aio import MessageBus  # noqa: E402
+from cycle_bench import Bench, percentile, print_table, tmux_version
+from dbus_fast import Message, MessageType
+from dbus_fast.aio import MessageBus
 
-from tmux_orc.service import names  # noqa: E402
-from tmux_orc.service.variants import unwrap  # noqa: E402
-from tmux_orc.tmux.control import ControlClient  # noqa: E402
+from tmux_orc.service import names
+from tmux_orc.service.variants import unwrap
+from tmux_orc.tmux.control import ControlClient
 
 
 async def call(bus: MessageBus, member: str, signature: str = "", body: list[object] | None = None) -> object:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
-from tests.realagents.harness import AGENTS_DIR, Pane, TmuxBox, wait_proc_state
+from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, wait_proc_state
 from tests.realagents.shots import Shot, shoot
 from tmux_orc.model import State
 
@@ -69,6 +69,18 @@ class ClaudeAgent:
 
     def wait_working(self, timeout: float = 20.0) -> str:
         return self.pane.wait_for(lambda s: "esc to interrupt" in s and "…" in s, "spinner", timeout)
+
+    def accept_trust(self) -> None:
+        """Move to `Yes, I trust this folder` (until the dialog shows it selected), then Enter."""
+        selected = re.compile(r"❯\s+(\d\.\s+)?Yes, I trust this folder")
+        for _ in range(20):
+            self.pane.keys("Down")
+            try:
+                self.pane.wait_for(lambda s: selected.search(s) is not None, "trust: Yes selected", 1.0)
+                break
+            except ScreenTimeout:
+                continue
+        self.pane.keys("Enter")
 
     def send(self, text: str) -> None:
         self.pane.type(text)
@@ -165,9 +177,7 @@ def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
     pane, fake = agent.pane, lab.fake
     pane.wait_text("Yes, I trust this folder", timeout=30)
     yield agent.shot("trust-dialog", State.WAITING_INPUT, "folder trust dialog: ❯ No, exit / Yes, I trust")
-    pane.keys("Down")
-    time.sleep(0.3)
-    pane.keys("Enter")
+    agent.accept_trust()
     yield agent.shot("fresh-prompt", State.IDLE, "empty ❯ prompt between rules, auto-mode footer", agent.wait_ready())
 
     pane.type("say hello")

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from tmux_orc.config import Settings
@@ -21,7 +21,7 @@ from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
-from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role
+from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role, State
 from tmux_orc.procfs import ProcessTable, read_process_table
 from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
 
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 LEGACY = "polling"
+# States whose verdict depends on nothing but the screen and the facts (no timer can change them).
+TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED,
+                             State.STUCK})
 SAMPLES_PER_CYCLE = 2
 
 
@@ -54,6 +57,7 @@ class CycleReport:
     strategy_ms: dict[str, float] = field(default_factory=dict)
     strategy_errors: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # phase name -> ms
+    classify_skipped: int = 0  # agents whose unchanged screen and facts needed no classification
     sampled: int = 0  # panes of a non-legacy strategy re-read by the legacy one for comparison
     disagreements: int = 0  # of those, how many the two readings classified differently
 
@@ -245,10 +249,23 @@ class MonitorCore:
                           rec.observation.verdict.state, again.verdict.state)
 
     def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
-        if screen is not None:
-            rec.screen = screen
-        observation = classify(rec.screen, rec.pane, rec.facts, rec.observation, self._context(rec, now),
-                               self.profiles)
+        inputs = (rec.facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
+        prev = rec.observation
+        if (
+            prev is not None
+            and prev.verdict.state in TIMELESS_STATES
+            and (screen is None or screen == rec.screen)
+            and inputs == rec.inputs
+            and not rec.hook_pending
+        ):
+            # Same screen, same facts, and a state no clock can change: the verdict stands.
+            observation = replace(prev, at=now)
+            report.classify_skipped += 1
+        else:
+            if screen is not None:
+                rec.screen = screen
+            observation = classify(rec.screen, rec.pane, rec.facts, prev, self._context(rec, now), self.profiles)
+            rec.inputs = inputs
         old = self.tracker.observe(rec, observation, now)
         if old is None:
             old = self.tracker.touch_activity(rec, rec.pane.window_activity)

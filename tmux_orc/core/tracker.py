@@ -38,6 +38,7 @@ class AgentRecord:
     screen: str = ""
     events: deque[AgentEvent] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS_KEPT))
     hook_pending: bool = False  # a hook event arrived since the last observation
+    inputs: tuple[object, ...] = ()  # what the last classification was computed from, besides the screen
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from tmux_orc.core.alerts import NotificationManager
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
+from tmux_orc.core.plugins import StrategyContext, load_plugins
 from tmux_orc.core.recovery import RecoveryManager, policy_from_settings
 from tmux_orc.core.rollout import HealthRules, RolloutManager
 from tmux_orc.core.service import MonitorService
@@ -29,12 +30,11 @@ from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.service.desktop import DesktopNotifier
-from tmux_orc.core.plugins import StrategyContext, load_plugins
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
-from tmux_orc.tmux.source import ControlPaneSource
 from tmux_orc.tmux.runner import run_tmux
+from tmux_orc.tmux.source import ControlPaneSource
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
             metrics.record_cycle(report.duration_ms, report.phases)
             metrics.count("transitions", len(report.transitions))
             metrics.count("errors", len(report.errors))
+            metrics.count("classify_skipped", report.classify_skipped)
+            metrics.count("captured", report.captured)
             if service.settings.metrics_file is not None:
                 by_state = Counter(str(v.state) for v in tracker.views())
                 try:
