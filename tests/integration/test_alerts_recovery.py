@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.harness.bus import wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.signals import SignalRecorder
@@ -25,11 +27,13 @@ def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_crash_alert_reaches_pm_once_and_dbus(tmux_srv: TmuxTestServer, daemon: StartDaemon, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage", ["off", "full"])
+def test_crash_alert_reaches_pm_once_and_dbus(tmux_srv: TmuxTestServer, daemon: StartDaemon, tmp_path: Path,
+                                              stage: str) -> None:
     pm_log = tmp_path / "pm.log"
     tmux_srv.new_session("team", "Claude-pm", shell_running(f"{STANDIN} idle", pm_log))
     tmux_srv.new_window("team", "Claude-developer", shell_running(f"{STANDIN} exit-after 3"))
-    d = daemon(tmux_srv, alert_cooldown=600)
+    d = daemon(tmux_srv, alert_cooldown=600, rollout_stage=stage, rollout_auto="false")
     with SignalRecorder(d.address) as signals:
         d.wait_state("team:1.0", "idle")
         alert = signals.wait_for("Alert", lambda b: b[3] == "team:1.0" and "crashed" in b[1])

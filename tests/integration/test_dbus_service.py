@@ -30,9 +30,13 @@ def team(tmux: TmuxTestServer, session: str = "team") -> dict[str, str]:
     return {"pm": pm, "dev": dev}
 
 
-def test_status_and_agents(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
+STRATEGY_OF_STAGE = {"off": "polling", "full": "concurrent"}
+
+
+@pytest.mark.parametrize("stage", ["off", "full"])
+def test_status_and_agents(tmux_srv: TmuxTestServer, daemon: StartDaemon, stage: str) -> None:
     panes = team(tmux_srv)
-    d = daemon(tmux_srv)
+    d = daemon(tmux_srv, rollout_stage=stage, rollout_auto="false")
     status = d.call("GetStatus")[0]
     for key in ("running", "rollout_stage", "strategy", "agents", "cycles", "last_cycle_ms", "tmux_connected",
                 "uptime_s", "version"):
@@ -44,6 +48,7 @@ def test_status_and_agents(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> Non
     assert pm["window"] == "Claude-pm" and pm["session"] == "team"
     assert pm["object_path"] == names.agent_path("team:0.0")
     assert dev["role"] == "developer"
+    assert pm["strategy"] == dev["strategy"] == STRATEGY_OF_STAGE[stage]
     assert {a["target"] for a in d.agents()} == {"team:0.0", "team:1.0"}  # the plain shell is no agent
     # GetAgent by every accepted form of target
     for target in ("team:0.0", "team:0", "team:Claude-pm", panes["pm"]):
@@ -165,9 +170,10 @@ def test_second_instance_refuses_and_introspection_matches(tmux_srv: TmuxTestSer
     )
 
 
-def test_tmux_server_restart_keeps_agent_state(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
+@pytest.mark.parametrize("stage", ["off", "full"])
+def test_tmux_server_restart_keeps_agent_state(tmux_srv: TmuxTestServer, daemon: StartDaemon, stage: str) -> None:
     team(tmux_srv)
-    d = daemon(tmux_srv)
+    d = daemon(tmux_srv, rollout_stage=stage, rollout_auto="false")
     before = d.wait_state("team:0.0", "idle")
     tmux_srv.kill()
     wait_until(lambda: d.call("GetStatus")[0]["tmux_connected"] is False, what="TmuxConnected false")
@@ -176,3 +182,4 @@ def test_tmux_server_restart_keeps_agent_state(tmux_srv: TmuxTestServer, daemon:
     wait_until(lambda: d.call("GetStatus")[0]["tmux_connected"] is True, what="TmuxConnected true")
     after = d.wait_state("team:0.0", "idle")
     assert after["state_since"] == before["state_since"]
+    assert after["strategy"] == STRATEGY_OF_STAGE[stage]

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from dbus_fast.aio import MessageBus
 
-from tests.harness.bus import PrivateBus
 from tmux_orc.service.desktop import DesktopNotifier
 
 MISSING = [tool for tool in ("Xvfb", "dunst", "dunstctl", "dbus-daemon") if shutil.which(tool) is None]
@@ -31,16 +30,42 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
             proc.wait()
 
 
-@pytest.fixture
-def private_bus() -> Iterator[PrivateBus]:
-    bus = PrivateBus()
-    yield bus
-    bus.stop()
+BARE_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 
 @pytest.fixture
-def dunst_bus(private_bus: PrivateBus, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """dunst on its own Xvfb display and the private bus; yields the environment for dunstctl."""
+def bare_bus(tmp_path: Path) -> Iterator[str]:
+    """A session bus with no activatable services at all (the system's service files are not read)."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("needs dbus-daemon")
+    config = tmp_path / "bus.conf"
+    config.write_text(BARE_BUS_CONFIG.format(dir=tmp_path))
+    proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def dunst_bus(bare_bus: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """dunst on its own Xvfb display and a private bus; yields the environment for dunstctl.
+
+    The bus activates nothing, so only the dunst started here can own the notification name."""
     if MISSING:
         pytest.skip(f"needs {', '.join(MISSING)} (apt-get install dunst xvfb)")
     read_fd, write_fd = os.pipe()
@@ -53,7 +78,7 @@ def dunst_bus(private_bus: PrivateBus, tmp_path: Path) -> Iterator[dict[str, str
             display = pipe.readline().strip()  # Xvfb picks a free display number and writes it here
         if not display.isdigit():
             pytest.skip("Xvfb did not start")
-        env = {**os.environ, "DISPLAY": f":{display}", "DBUS_SESSION_BUS_ADDRESS": private_bus.address,
+        env = {**os.environ, "DISPLAY": f":{display}", "DBUS_SESSION_BUS_ADDRESS": bare_bus,
                "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
         started.append(subprocess.Popen(["dunst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 10
@@ -74,9 +99,10 @@ def history(env: dict[str, str]) -> list[dict[str, Any]]:
     return [{k: v["data"] for k, v in entry.items()} for entry in json.loads(out)["data"][0]]
 
 
+@pytest.mark.timeout(60)
 def test_notifications_arrive_and_replace_per_target(dunst_bus: dict[str, str]) -> None:
     async def scenario() -> DesktopNotifier:
-        bus = await MessageBus(bus_address=dunst_bus["DBUS_SESSION_BUS_ADDRESS"]).connect()
+        bus = await asyncio.wait_for(MessageBus(bus_address=dunst_bus["DBUS_SESSION_BUS_ADDRESS"]).connect(), 10)
         try:
             notifier = DesktopNotifier(bus)
             assert await notifier.available()
@@ -89,7 +115,7 @@ def test_notifications_arrive_and_replace_per_target(dunst_bus: dict[str, str]) 
         finally:
             bus.disconnect()
 
-    notifier = asyncio.run(scenario())
+    notifier = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert notifier.sent == 3 and notifier.failures == 0
     ours = [e for e in history(dunst_bus) if e["appname"] == "tmux-orc"]
     by_summary = {e["summary"]: e for e in ours}
@@ -99,34 +125,10 @@ def test_notifications_arrive_and_replace_per_target(dunst_bus: dict[str, str]) 
     assert by_summary["proj:2.0 (qa) is idle"]["id"] != notifier._ids["proj:1.0"]
 
 
-BARE_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
-</busconfig>
-"""
-
-
-@pytest.fixture
-def bare_bus(tmp_path: Path) -> Iterator[str]:
-    """A session bus with no activatable services at all (the system's service files are not read)."""
-    config = tmp_path / "bus.conf"
-    config.write_text(BARE_BUS_CONFIG.format(dir=tmp_path))
-    proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        _stop(proc)
-
-
+@pytest.mark.timeout(60)
 def test_no_notification_server_is_reported_and_never_raises(bare_bus: str) -> None:
     async def scenario() -> DesktopNotifier:
-        bus = await MessageBus(bus_address=bare_bus).connect()
+        bus = await asyncio.wait_for(MessageBus(bus_address=bare_bus).connect(), 10)
         try:
             notifier = DesktopNotifier(bus, timeout=2.0)
             assert not await notifier.available()
@@ -135,5 +137,5 @@ def test_no_notification_server_is_reported_and_never_raises(bare_bus: str) -> N
         finally:
             bus.disconnect()
 
-    notifier = asyncio.run(scenario())
+    notifier = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert notifier.sent == 0 and notifier.failures == 1

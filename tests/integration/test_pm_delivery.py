@@ -16,6 +16,7 @@ from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, render_pm_message
 from tmux_orc.model import AgentView, Kind, Role, State
 from tmux_orc.tmux.pm_delivery import (
     DeliveryRefused,
+    RunTmux,
     Step,
     Submission,
     clean_text,
@@ -104,7 +105,7 @@ def scripted_pm(tmux_srv: TmuxTestServer, tmp_path: Path) -> tuple[TmuxTestServe
     return tmux_srv, pane, out
 
 
-def runner(srv: TmuxTestServer) -> functools.partial[object]:
+def runner(srv: TmuxTestServer) -> RunTmux:
     return functools.partial(run_tmux, socket=str(srv.socket), timeout=5.0)
 
 
@@ -207,6 +208,26 @@ def test_real_claude_1x_prompts_with_text_or_no_prompt_are_not_empty(name: str) 
     assert not prompt_is_empty((CORPUS / name).read_text(), Kind.CLAUDE)
 
 
+REPO_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def corpus_cases() -> list[tuple[str, str, str]]:
+    cases = []
+    for sub, kind in (("claude-2x", "claude"), ("codex", "codex")):
+        labels_file = REPO_CORPUS / sub / "labels.json"
+        if labels_file.exists():
+            for name, label in sorted(json.loads(labels_file.read_text()).items()):
+                if label in ("idle", "unsubmitted", "waiting_input", "crashed"):
+                    cases.append((f"{sub}/{name}", kind, label))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "kind", "label"), corpus_cases())
+def test_real_2x_and_codex_screens(path: str, kind: str, label: str) -> None:
+    """Idle screens have an empty prompt (placeholders included); typed text, dialogs and shells do not."""
+    assert prompt_is_empty((REPO_CORPUS / path).read_text(), kind) == (label == "idle")
+
+
 RULE = "─" * 60
 CLAUDE2 = "● Done.\n\n" + RULE + "\n❯ {}\n" + RULE + "\n  ⏵⏵ auto mode on (shift+tab to cycle)\n"
 
@@ -226,3 +247,5 @@ def test_shells_and_unknown_programs_never_have_an_empty_prompt() -> None:
         assert not prompt_is_empty("user@host:~$ \n> ", kind)
     assert prompt_is_empty("aider v0.80\n\narchitect> ", Kind.AIDER)
     assert prompt_is_empty("│ >   Type your message or @path/to/file │", Kind.GEMINI)
+    assert prompt_is_empty("› Implement {feature}\n\n  ? for shortcuts", Kind.CODEX)
+    assert not prompt_is_empty("› Write tests for @server.py\n\n  ? for shortcuts", Kind.CODEX)

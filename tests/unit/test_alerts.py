@@ -7,7 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tmux_orc.config import Settings
+from tmux_orc.config import load_settings
 from tmux_orc.core.alerts import (
     Alert,
     AlertBatch,
@@ -196,7 +196,7 @@ def test_vanished_agent_ends_its_episodes() -> None:
 
 
 def test_from_settings() -> None:
-    nm = NotificationManager.from_settings(Settings(alert_cooldown=5, idle_alert_after=7, alert_queue_max=9))
+    nm = NotificationManager.from_settings(load_settings(alert_cooldown=5, idle_alert_after=7, alert_queue_max=9))
     assert (nm.cooldown, nm.idle_after, nm.queue_max) == (5, 7, 9)
 
 

@@ -7,6 +7,9 @@ immediate ones. An alert is raised once per episode of a condition (dedupe) and 
 cooldown ends, if it still holds. ``drain`` hands out every alert for the D-Bus/desktop channel, and
 batches per PM for the PMs that are ready (idle) to receive them; the rest wait, latest per
 (agent, kind), and are dropped if their condition ends before delivery.
+
+Per cycle: ``on_transition`` for each published state change, then ``tick(all agents)``, then
+``drain``; ``requeue`` a batch whose delivery was refused.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from typing import Literal
@@ -137,7 +140,6 @@ class _Counters:
     deduped: int = 0
     dropped: int = 0
     pm_batches: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class NotificationManager:
@@ -304,7 +306,6 @@ class NotificationManager:
     def _raise(self, alert: Alert) -> None:
         self._last_sent[alert.key] = alert.at
         self._counters.raised += 1
-        self._counters.by_kind[alert.kind] = self._counters.by_kind.get(alert.kind, 0) + 1
         self._queue.append(alert)
         while len(self._queue) > self.queue_max:
             self._drop_one(self._queue)

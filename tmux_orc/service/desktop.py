@@ -37,9 +37,10 @@ class DesktopNotifier:
 
     async def _call(self, destination: str, path: str, interface: str, member: str,
                     signature: str = "", body: list[object] | None = None) -> list[object]:
-        reply = await asyncio.wait_for(self.bus.call(Message(
-            destination=destination, path=path, interface=interface, member=member,
-            signature=signature, body=body or [])), self.timeout)
+        async with asyncio.timeout(self.timeout):
+            reply = await self.bus.call(Message(
+                destination=destination, path=path, interface=interface, member=member,
+                signature=signature, body=body or []))
         if reply is None or reply.message_type == MessageType.ERROR:
             detail = reply.body[0] if reply is not None and reply.body else ""
             name = reply.error_name if reply is not None else "no reply"

@@ -37,8 +37,14 @@ _MARKERS: dict[Kind, re.Pattern[str]] = {
     Kind.AIDER: re.compile(r"^(?:[\w-]+)?>(?:\s+|$)"),
 }
 # Text an agent shows in its empty prompt (dimmed on screen, plain in a capture).
+# Codex picks one of a few fixed suggestions; matched whole, so a draft like "Write tests for @x.py" is text.
+_CODEX_SUGGESTIONS = (
+    "Ask Codex to do anything", "Implement {feature}", "Write tests for @filename", "Explain this codebase",
+    "Summarize recent commits", "Find and fix a bug in @filename", "Improve documentation in @filename",
+)
 _PLACEHOLDERS: dict[Kind, re.Pattern[str]] = {
-    Kind.CLAUDE: re.compile(r'^Try ".*"$'),
+    Kind.CLAUDE: re.compile(r'^(?:Try ".*"|Resend your message to try again)$'),
+    Kind.CODEX: re.compile("^(?:" + "|".join(re.escape(t) for t in _CODEX_SUGGESTIONS) + ")$"),
     Kind.GEMINI: re.compile(r"^Type your message"),
 }
 _BOX_SIDES = "│┃║"
@@ -79,8 +85,8 @@ def prompt_content(screen: str, kind: Kind | str) -> str | None:
         if not match:
             continue
         parts = [body[match.end():].strip()]
-        for line in lines[i + 1:]:
-            if _RULE.match(line.replace("\xa0", " ")):
+        for line in lines[i + 1:]:  # more lines of the input, up to the frame's edge or a blank line
+            if not line.strip() or _RULE.match(line.replace("\xa0", " ")):
                 break
             parts.append(_unbox(line))
         return "\n".join(p for p in parts if p)
