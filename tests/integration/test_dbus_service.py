@@ -183,3 +183,27 @@ def test_tmux_server_restart_keeps_agent_state(tmux_srv: TmuxTestServer, daemon:
     after = d.wait_state("team:0.0", "idle")
     assert after["state_since"] == before["state_since"]
     assert after["strategy"] == STRATEGY_OF_STAGE[stage]
+
+
+def test_reload_rereads_config_and_keeps_running_settings_when_invalid(tmux_srv: TmuxTestServer,
+                                                                      daemon: StartDaemon) -> None:
+    team(tmux_srv)
+    d = daemon(tmux_srv)
+    del d.env["TMUX_ORC_INTERVAL"]  # let the config file decide (env wins over the file)
+    d.stop()
+    config = Path(d.env["XDG_CONFIG_HOME"]) / "tmux-orc" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("interval = 0.4\n")
+    d.start()
+    assert d.call("GetStatus")[0]["interval_s"] == 0.4
+    config.write_text("interval = 0.7\nstuck_after = 120\n")
+    d.call("Reload")
+    assert d.call("GetStatus")[0]["interval_s"] == 0.7
+    config.write_text("interval = 'often'\n")
+    proc = gdbus_call(d.address, "Reload")
+    assert names.ERROR_INVALID_ARGUMENT in proc.stderr and "TMUX_ORC_INTERVAL" in proc.stderr
+    assert d.call("GetStatus")[0]["interval_s"] == 0.7  # the running settings stay
+    config.write_text("intervall = 1\n")
+    proc = gdbus_call(d.address, "Reload")
+    assert "unknown setting" in proc.stderr
+    assert "reload refused" in d.log()

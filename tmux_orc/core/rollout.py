@@ -50,6 +50,7 @@ class HealthRules:
     max_latency_ratio: float = 3.0  # new strategy's p95 per pane vs the legacy strategy's
     latency_floor_ms: float = 50.0  # below this p95 the ratio is not judged (noise)
     max_disagreement_rate: float = 0.2  # share of sampled panes where the two strategies disagree
+    min_cycles: int = 3  # cycles at a stage before its figures are judged at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class RolloutManager:
     healthy_cycles: int = 0
     _samples: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=200))
     last_reason: str = ""
+    last_figures: dict[str, float] = field(default_factory=dict)  # the figures behind the last decision
 
     def set_stage(self, stage: RolloutStage, reason: str = "set by operator") -> RolloutStage:
         previous = self.stage
@@ -109,17 +111,21 @@ class RolloutManager:
         if self.stage is RolloutStage.OFF or (sample.panes == 0 and sample.sampled == 0):
             return None
         self._samples.append(sample)
+        if not self.auto or len(self._samples) < self.rules.min_cycles:
+            return None  # automation off (rollout_auto), or too early to judge either way
         breach = self._breach()
         if breach:
+            self.last_figures = self.figures()
             previous = ORDER[max(0, ORDER.index(self.stage) - 1)]
             self.stage, self.frozen, self.healthy_cycles = previous, True, 0
             self._samples.clear()
             self.last_reason = f"rolled back: {breach}"
             return Decision(previous, self.last_reason)
         self.healthy_cycles += 1
-        if not self.auto or self.frozen or self.stage is RolloutStage.FULL:
+        if self.frozen or self.stage is RolloutStage.FULL:
             return None
         if self.healthy_cycles >= self.rules.promote_after:
+            self.last_figures = self.figures()
             nxt = ORDER[ORDER.index(self.stage) + 1]
             self.stage, self.healthy_cycles = nxt, 0
             self._samples.clear()

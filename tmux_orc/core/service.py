@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -100,6 +101,8 @@ class MonitorService:
         return self._assignment
 
     def _feed_rollout(self, report: CycleReport) -> None:
+        if not report.tmux_connected:
+            return  # no tmux, no evidence about any strategy
         new_name = self.settings.new_strategy
         panes_new = sum(1 for a in self.core.tracker.records.values() if a.view.strategy == new_name)
         panes_old = sum(1 for a in self.core.tracker.records.values() if a.view.strategy == LEGACY)
@@ -146,6 +149,8 @@ class MonitorService:
             "sessions": dict(sorted(self._assignment.items())),
             "health": self.rollout.figures(),
             "last_reason": self.rollout.last_reason,
+            "last_decision_health": self.rollout.last_figures,
+            "rules": {k: float(v) for k, v in dataclasses.asdict(self.rollout.rules).items()},
         }
 
     # --- requests --------------------------------------------------------------------------------
