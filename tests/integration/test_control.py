@@ -22,7 +22,7 @@ from tmux_orc.tmux.control import (
     check_command,
     quote,
 )
-from tmux_orc.tmux.runner import clean_environment
+from tmux_orc.tmux.runner import SERVICE_ONLY_VARIABLES, clean_environment
 
 NASTY = [
     "it's",
@@ -365,16 +365,7 @@ async def test_spawned_tmux_gets_a_clean_environment(
     tmux_srv: PrivateTmux, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tmux_srv.start()
-    for name in (
-        "NOTIFY_SOCKET",
-        "WATCHDOG_USEC",
-        "WATCHDOG_PID",
-        "INVOCATION_ID",
-        "JOURNAL_STREAM",
-        "LISTEN_FDS",
-        "LISTEN_PID",
-        "LISTEN_FDNAMES",
-    ):
+    for name in SERVICE_ONLY_VARIABLES:
         monkeypatch.setenv(name, "leak")
     monkeypatch.setenv("TMUX_ORC_KEEP", "yes")
     async with ControlClient(tmux_srv.socket) as client:

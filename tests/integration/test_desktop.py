@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from dbus_fast.aio import MessageBus
 
+from tmux_orc.demo.processes import BUS_CONFIG
 from tmux_orc.service.desktop import DesktopNotifier
 
 MISSING = [tool for tool in ("Xvfb", "dunst", "dunstctl", "dbus-daemon") if shutil.which(tool) is None]
@@ -30,19 +32,6 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
             proc.wait()
 
 
-BARE_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 @pytest.fixture
@@ -51,7 +40,7 @@ def bare_bus(tmp_path: Path) -> Iterator[str]:
     if shutil.which("dbus-daemon") is None:
         pytest.skip("needs dbus-daemon")
     config = tmp_path / "bus.conf"
-    config.write_text(BARE_BUS_CONFIG.format(dir=tmp_path))
+    config.write_text(BUS_CONFIG.format(directory=escape(str(tmp_path))))
     proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

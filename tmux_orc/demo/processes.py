@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 import select
 import signal
 import subprocess
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from tmux_orc.tmux.runner import clean_environment
+
 STOP_WAIT_SECONDS = 5.0
 BUS_START_SECONDS = 10.0
 _PR_SET_PDEATHSIG = 1
 
-# Variables a process started by systemd or tmux carries that must not leak into the demo's children.
-_INHERITED_NOISE = (
-    "TMUX",
-    "TMUX_PANE",
-    "NOTIFY_SOCKET",
-    "WATCHDOG_PID",
-    "WATCHDOG_USEC",
-    "INVOCATION_ID",
-    "JOURNAL_STREAM",
-    "LISTEN_PID",
-    "LISTEN_FDS",
-    "LISTEN_FDNAMES",
-)
 
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -79,8 +67,8 @@ def child_environment(*, drop_prefix: str | None = None, **overrides: str) -> di
     ``drop_prefix``), plus ``overrides``."""
     env = {
         name: value
-        for name, value in os.environ.items()
-        if name not in _INHERITED_NOISE and not (drop_prefix and name.startswith(drop_prefix))
+        for name, value in clean_environment().items()
+        if name != "TMUX_PANE" and not (drop_prefix and name.startswith(drop_prefix))
     }
     env.update(overrides)
     return env
@@ -110,7 +98,7 @@ def start_process(argv: list[str], *, env: dict[str, str], stderr_path: Path, na
 def start_bus(directory: Path) -> tuple[ManagedProcess, str]:
     """A private session bus listening in ``directory``; returns it and its address."""
     config = directory / "bus.conf"
-    config.write_text(_BUS_CONFIG.format(directory=escape(str(directory))), encoding="utf-8")
+    config.write_text(BUS_CONFIG.format(directory=escape(str(directory))), encoding="utf-8")
     popen = subprocess.Popen(
         ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
         env=child_environment(),
