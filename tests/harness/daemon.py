@@ -39,11 +39,12 @@ class DaemonProcess:
 
     def start(self, wait: bool = True) -> DaemonProcess:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([TMUX_ORCD], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen([TMUX_ORCD], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = proc
         if wait:
-            wait_until(lambda: name_has_owner(self.address) or self.proc.poll() is not None,  # type: ignore[union-attr]
+            wait_until(lambda: name_has_owner(self.address) or proc.poll() is not None,
                        timeout=20, what="tmux-orcd to own its bus name")
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise RuntimeError(f"tmux-orcd exited {self.proc.returncode}:\n{self.log()}")
             wait_until(lambda: self.call("GetStatus")[0]["cycles"] >= 1, timeout=20, what="the first cycle")
         return self

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from tests.realagents import claude, codex
@@ -22,7 +22,7 @@ from tests.realagents.shots import Shot
 CORPUS = REPO / "tests" / "corpus"
 
 
-def _merge_json(path: Path, entries: dict[str, object], *, append_only: bool) -> None:
+def _merge_json(path: Path, entries: Mapping[str, object], *, append_only: bool) -> None:
     data: dict[str, object] = json.loads(path.read_text()) if path.exists() else {}
     for key, value in entries.items():
         if append_only and key in data:

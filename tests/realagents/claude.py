@@ -287,6 +287,8 @@ def stalled_stream(lab: ClaudeLab, seconds: float = 5.0) -> Shot:
     lab.fake.push(fa.SlowStream(seconds=120, interval=60, word="partial "))
     agent.send("stall please")
     agent.wait_working()
+    agent.pane.wait_regex(r"↓ [1-9]\d* tokens", timeout=10)  # the one delta has arrived; nothing follows
+    time.sleep(1.0)  # let its token counter finish counting up
     history = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -214,3 +214,22 @@ def main_flow(lab: CodexLab) -> Iterator[Shot]:
         "`Killed` + shell prompt drawn over the composer, footer left behind",
         pane.wait_regex(r"^user@host:\S*\$\s*$", timeout=15),
     )
+
+
+def stopped_stream(lab: CodexLab) -> Iterator[Shot]:
+    """A turn frozen mid-stream: SIGSTOP of the native TUI (its node launcher sleeps on) -> stuck."""
+    agent = lab.launch("Codex-tester")
+    pane, fake = agent.pane, lab.fake
+    agent.wait_ready(timeout=40)
+    fake.push(fa.SlowStream(seconds=40))
+    agent.send("stream for a while")
+    agent.wait_busy()
+    pane.wait_text("tick tick")
+    pid = agent.tui_pid()
+    assert pid is not None, "codex TUI not found under the pane"
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield agent.shot("sigstop", State.STUCK, "native TUI stopped mid-stream; the launcher still sleeps")
+    finally:
+        os.kill(pid, signal.SIGKILL)  # a stopped process still dies of SIGKILL
+        fake.clear()

@@ -122,12 +122,35 @@ def test_stuck_when_working_screen_frozen() -> None:
     assert (frozen.verdict.state, frozen.verdict.rule) == (State.STUCK, "stuck.unchanged")
 
 
-def test_ticking_counter_is_never_stuck() -> None:
+def test_ticking_clock_alone_is_no_progress() -> None:
+    """A stalled stream: the spinner's glyph and clock move, the token count does not -> stuck."""
+    prev = None
+    glyphs = "·✢✳✶✻✽"
+    for second in range(0, 350, 50):
+        screen = WORKING.replace("✻ Forming… (5s", f"{glyphs[second % 6]} Forming… ({5 + second}s")
+        prev = look(screen, prev=prev, context=ctx(now=NOW + second))
+    assert prev is not None and (prev.verdict.state, prev.verdict.rule) == (State.STUCK, "stuck.unchanged")
+
+
+def test_token_progress_is_never_stuck() -> None:
     prev = None
     for second in range(0, 700, 50):
-        screen = WORKING.replace("(5s", f"({5 + second}s")
+        screen = WORKING.replace("(5s · ↓ 2 tokens", f"({5 + second}s · ↓ {2 + second} tokens")
         prev = look(screen, prev=prev, context=ctx(now=NOW + second))
         assert prev.verdict.state is State.WORKING
+
+
+def test_fingerprint_ignores_only_elapsed_time_counters() -> None:
+    def same(a: str, b: str, title_a: str = "", title_b: str = "") -> bool:
+        return look(claude2(a), title=title_a).screen_hash == look(claude2(b), title=title_b).screen_hash
+
+    assert same("✶ Ideating… (1m 3s · ↓ 3 tokens)", "✻ Ideating… (1m 14s · ↓ 3 tokens)")
+    assert same("• Working (0s • esc to interrupt)", "• Working (1h 2m 5s • esc to interrupt)")
+    assert same("⠏ Reticulating splines (esc to cancel, 12s)", "⠋ Reticulating splines (esc to cancel, 13s)")
+    assert same("● Done.", "● Done.", "⠋ Fake task", "⠙ Fake task")  # a title's spinner frame
+    assert not same("✶ Ideating… (3s · ↓ 3 tokens)", "✶ Ideating… (3s · ↓ 4 tokens)")
+    assert not same("● sleeping 5s", "● sleeping 6s")  # outside parentheses it is text
+    assert not same("● Done (5 files)", "● Done (6 files)")
 
 
 def test_idle_screen_unchanged_stays_idle() -> None:
@@ -214,3 +237,46 @@ def test_evidence_holds_matched_lines() -> None:
 def test_message_wrapped_in_a_narrow_pane() -> None:
     screen = claude2("> hi", "", "● API Error: Request rejected", "  (429) · slow down")
     assert look(screen).verdict.state is State.RATE_LIMITED
+
+
+def test_api_retry_is_an_error_with_the_attempt() -> None:
+    screen = claude2(
+        "> please", "✻ 529 Overloaded · retrying in 3s · attempt 3/10", "  ⎿  If it persists, check your gateway",
+        footer="  ⏵⏵ auto mode on (shift+tab to cycle) · esc to interrupt",
+    )
+    verdict = look(screen).verdict
+    assert (verdict.state, verdict.rule) == (State.ERROR, "claude.api-retrying")
+    assert verdict.detail == "API error 529 Overloaded, retrying (attempt 3/10)"
+    later = look(screen.replace("retrying in 3s", "retrying in 1s")).verdict
+    assert later.detail == verdict.detail  # the countdown does not churn the detail
+    generic = look(screen.replace("529 Overloaded", "API error").replace("3/10", "1/10")).verdict
+    assert (generic.state, generic.detail) == (State.ERROR, "API error, retrying (attempt 1/10)")
+    limited = look(screen.replace("529 Overloaded", "429 Too Many Requests")).verdict
+    assert limited.state is State.RATE_LIMITED
+
+
+def test_resend_placeholder_is_not_typed_text() -> None:
+    resend = "Resend your message to try again"
+    error = claude2("> and again", "● API Error: 529 Overloaded. This is a server-side issue", typed=resend)
+    assert look(error).verdict.state is State.ERROR
+    assert look(claude2("● Done.", typed=resend)).verdict.state is State.IDLE
+
+
+def test_unnumbered_choice_list_without_input_box_is_a_question() -> None:
+    screen = "\n".join(
+        [
+            " Let's get started.",
+            " Choose the text style that looks best with your terminal",
+            "",
+            " ❯ ✔ Auto (match terminal)",
+            "     Dark mode",
+            "     Light mode",
+            "",
+            "  Syntax theme: Monokai Extended (ctrl+t to disable)",
+        ]
+    )
+    verdict = look(screen).verdict
+    assert verdict.state is State.WAITING_INPUT
+    assert verdict.detail.startswith("Choose the text style")
+    typed = claude2("> go", "● Done.", typed="first line\n  second line\n  third line")
+    assert look(typed).verdict.state is State.UNSUBMITTED  # a multi-line prompt is no menu

@@ -52,6 +52,14 @@ def test_stopped_agent() -> None:
     assert facts.agent_pid == 200 and facts.stopped
 
 
+def test_stopped_native_tui_under_its_launcher() -> None:
+    """Codex: a node launcher runs the native TUI; stopping the TUI stops the agent."""
+    launcher = child(200, "node", ("node", "/x/node_modules/.bin/codex"))
+    tui = child(300, "codex", ("/x/vendor/codex/codex",), state="T", ppid=200)
+    facts = find_agent(pane(), table(with_foreground(BASH, 200), launcher, tui))
+    assert (facts.kind, facts.agent_pid, facts.stopped) == (Kind.CODEX, 200, True)
+
+
 def test_zombie_agent_is_not_alive() -> None:
     facts = find_agent(pane(), table(BASH, child(200, "claude", (), "Z")))
     assert facts.agent_pid is None and facts.kind is Kind.CLAUDE and facts.shell_in_foreground

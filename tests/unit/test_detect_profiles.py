@@ -9,7 +9,7 @@ import pytest
 from tests.unit.detect_helpers import alive, ctx, pane
 from tmux_orc.detect.engine import classify
 from tmux_orc.detect.profiles import DEFAULT_PROFILES, load_profiles
-from tmux_orc.model import Kind, State
+from tmux_orc.model import Kind, ProcessFacts, State
 
 BOX_TOP, BOX_BOTTOM = "╭" + "─" * 70 + "╮", "╰" + "─" * 70 + "╯"
 
@@ -69,6 +69,28 @@ CODEX_CASES = [
 CODEX_CASES.append(
     ("\n".join(["■ Conversation interrupted - tell the model what to do differently", "", "› ", "", "  ?"]), State.IDLE)
 )
+CODEX_STREAMING = "\n".join(
+    ["› say hello", "", "• tick tick", "", "› Ask Codex to do anything", "", "  ? for shortcuts"]
+)
+CODEX_CASES += [
+    (
+        "\n".join(["› and again", "", "■ We’re currently experiencing high demand, which may cause temporary errors.",
+                   "", "› Ask Codex to do anything", "", "  ? for shortcuts"]),
+        State.ERROR,
+    ),
+    ("\n".join(["■ unexpected status 401 Unauthorized: invalid key", "", "› ", "", "  ?"]), State.ERROR),
+]
+
+
+def test_codex_title_spinner_means_working() -> None:
+    """Codex streams plain text; the braille frame in the title is the busy sign, never proof of life."""
+    def verdict(title: str, facts: object = None) -> State:
+        return classify(CODEX_STREAMING, pane(title), facts or alive(Kind.CODEX), None, ctx()).verdict.state  # type: ignore[arg-type]
+
+    assert verdict("⠦ Fake task | proj") is State.WORKING
+    assert verdict("Fake task | proj") is State.IDLE
+    gone = ProcessFacts(kind=Kind.SHELL, agent_pid=None, shell_in_foreground=True, commands=("bash",))
+    assert verdict("⠦ Fake task | proj", gone) is State.CRASHED
 
 GEMINI_PROMPT = "\n".join(
     [

@@ -28,6 +28,11 @@ def table(*rows: Row) -> tuple[Rule, ...]:
 
 
 TYPED, EMPTY, ANY_LINE = r"\S", r"^$", r"."
+TITLE_SPINNER = r"^[\u2800-\u28ff]"  # a braille spinner frame in front of the pane title
+# A status line saying a failed request is being retried: "<glyph> <what failed> · retrying in 3s · attempt 3/10".
+# Blocked on the API, not working: error (rate_limited when what failed is a rate limit). See engine._detail.
+RETRYING = r"^[^\w\s]\s+(?P<what>\S.*?)\s+[·•]\s+retrying in\b.*\battempt \d+\s*/\s*\d+"
+RETRY_LIMIT = r"^[^\w\s]\s+(?i:[^·•]*(?:\b429\b|rate.?limit|too many requests))[^·•]*[·•]\s+retrying in\b"
 
 # --- Claude Code -------------------------------------------------------------------------------------
 LEAD = r"^[●⏺⎿✗✘×⚠\s]*"  # bullets Claude Code puts before transcript entries and tool results
@@ -53,24 +58,28 @@ CLAUDE = Profile(
     description="Claude Code: 1.x boxed '│ > ' prompt, 2.x '❯ ' prompt between rules",
     shape=ScreenShape(
         prompts=(PromptShape("claude.box", re.compile(r"^[>❯!#]\s?(?P<text>.*)$")),),
-        placeholders=(re.compile(r'Try ".*"(?: \(.*\))?'),),
+        # "Resend your message to try again" fills the empty prompt after a failed request.
+        placeholders=(re.compile(r'Try ".*"(?: \(.*\))?'), re.compile(r"Resend your message to try again")),
         entry=re.compile(r"^(?:[●⏺]\s|[>❯] \S)"),
         cursors="❯›>",
+        plain_menus=True,  # the first-run theme picker: "❯ ✔ Auto (match terminal)" over unnumbered options
     ),
     rules=table(
         ("claude.usage-limit",   RATE_LIMITED, "live",   C_LIMIT,        ANY),
         ("claude.api-429",       RATE_LIMITED, "live",   C_429,          ANY),
+        ("claude.retry-429",     RATE_LIMITED, "tail",   RETRY_LIMIT,    ANY),
         ("claude.permission",    WAITING,      "dialog", C_PERMISSION,   ANY),
         ("claude.trust",         WAITING,      "dialog", C_TRUST,        ANY),
         ("claude.choice",        WAITING,      "menu",   ANY_LINE,       ANY),
         ("claude.dialog-keys",   WAITING,      "dialog", C_DIALOG_KEYS,  ANY),
+        ("claude.api-retrying",  ERROR,        "tail",   RETRYING,       ANY),
         ("claude.spinner",       WORKING,      "tail",   C_SPINNER,      ANY),
         ("claude2.footer-busy",  WORKING,      "footer", C_INTERRUPT,    ANY),
         ("claude.api-error",     ERROR,        "tail",   C_API_ERROR,    PROMPT_SHOWN),
         ("claude.network-error", ERROR,        "tail",   C_NETWORK,      PROMPT_SHOWN),
         ("claude.typed",         UNSUBMITTED,  "input",  TYPED,          ANY),
         ("claude.prompt",        IDLE,         "input",  EMPTY,          ANY),
-        ("claude2.title-busy",   WORKING,      "title",  r"^[\u2801-\u28ff]", ANY),
+        ("claude2.title-busy",   WORKING,      "title",  TITLE_SPINNER,  ANY),
         ("claude2.title-idle",   IDLE,         "title",  r"^✳",          ANY),
     ),
 )
@@ -89,6 +98,11 @@ X_BUSY = r"(?i)\([^)]*\besc to interrupt\b[^)]*\)"
 X_ERROR = (
     r"(?i)^[■•⚠\s]*(?:stream error|stream disconnected|unexpected status \d{3}|error sending request"
     r"|exceeded retry limit|request failed|connection (?:error|refused|reset)|error: )"
+)
+# "■" starts Codex's error events; any but the one an interrupt leaves that speaks of a failure.
+X_ERROR_EVENT = (
+    r"(?i)^■\s+(?!conversation interrupted\b).*(?:\berrors?\b|\bfail(?:ed|ure)?\b|high demand|overloaded"
+    r"|unavailable|timed out|\btimeout\b|disconnected|\bstatus\b)"
 )
 X_PLACEHOLDERS = (
     "Ask Codex to do anything",
@@ -118,6 +132,10 @@ CODEX = Profile(
         ("codex.choice",      WAITING,      "menu",   ANY_LINE,   ANY),
         ("codex.busy",        WORKING,      "live",   X_BUSY,     ANY),
         ("codex.error",       ERROR,        "tail",   X_ERROR,    PROMPT_SHOWN),
+        ("codex.error-event", ERROR,        "tail",   X_ERROR_EVENT, PROMPT_SHOWN),
+        # Codex shows a streaming reply as plain text: the title's spinner is the busy sign. The
+        # process facts are read first, so a title left behind by a dead program proves nothing.
+        ("codex.title-busy",  WORKING,      "title",  TITLE_SPINNER, ANY),
         ("codex.typed",       UNSUBMITTED,  "input",  TYPED,      ANY),
         ("codex.prompt",      IDLE,         "input",  EMPTY,      ANY),
     ),

@@ -29,6 +29,11 @@ _EVENT_STATES = {
 }
 _COUNTERS = re.compile(r"\s*\([^)]*\)")
 _GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph
+_TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pane title
+# "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (see builtin.RETRYING)
+_RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
+_API_ERROR = re.compile(r"(?i)^api error\b")
+_ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +111,33 @@ def _crash_verdict(pane: PaneInfo, facts: ProcessFacts, screen: str, profiles: P
 
 
 def _question(layout: Layout, fallback: str) -> str:
-    for line in reversed(layout.dialog or layout.live):
+    """The question asked: the newest line ending in "?", else one asking to choose, else ``fallback``."""
+    lines = layout.dialog or layout.live
+    for line in reversed(lines):
         if line.endswith("?"):
+            return _short(line, 120)
+    for line in reversed(lines):
+        if _ASK.match(line):
             return _short(line, 120)
     return _short(fallback, 120)
 
 
+def _retry_detail(line: str) -> str | None:
+    """``API error 529 Overloaded, retrying (attempt 3/10)``: no countdown, so it changes per attempt only."""
+    found = _RETRY.match(line)
+    if found is None:
+        return None
+    what = found.group("what")
+    what = what if _API_ERROR.match(what) else f"API error {what}"
+    return f"{_short(what, 100)}, retrying (attempt {found.group('n')}/{found.group('of')})"
+
+
 def _detail(rule: Rule, hits: tuple[str, ...], layout: Layout, ctx: DetectContext, prev: Verdict | None) -> str:
     state = rule.state
+    if state in (State.ERROR, State.RATE_LIMITED):
+        retrying = _retry_detail(hits[0])
+        if retrying is not None:
+            return retrying
     if state is State.WORKING:
         return "busy (pane title)" if rule.region == "title" else _short(_GLYPH.sub("", _COUNTERS.sub("", hits[0])), 80)
     if state is State.WAITING_INPUT:
@@ -165,9 +189,11 @@ def _fallback(ctx: DetectContext, layout: Layout) -> Verdict:
 
 
 def _fingerprint(layout: Layout, title: str) -> int:
+    """What "the screen changed" means for the stuck check: the live region without its clocks
+    (:meth:`Layout.fingerprint`) and the pane title without its spinner frame."""
     digest = hashlib.blake2b(digest_size=8)
     digest.update(layout.fingerprint().to_bytes(8, "big"))
-    digest.update(title.encode("utf-8", "replace"))
+    digest.update(_TITLE_GLYPH.sub("", title.strip()).encode("utf-8", "replace"))
     return int.from_bytes(digest.digest(), "big") >> 1
 
 

@@ -133,7 +133,12 @@ def find_agent(pane: PaneInfo, table: ProcessTable) -> ProcessFacts:
         if proc.state in _ALIVE_EXCLUDED:
             dead_kind = dead_kind or kind
             continue
-        return ProcessFacts(kind=kind, agent_pid=proc.pid, stopped=proc.state in _STOPPED, commands=commands)
+        # Stopped: the agent program or any of its own processes (Codex's node launcher runs a native
+        # TUI below it; stopping the TUI freezes the agent while the launcher sleeps on).
+        stopped = proc.state in _STOPPED or any(
+            p.state in _STOPPED and program_kind(p) is kind for p in tree if p.pid != proc.pid
+        )
+        return ProcessFacts(kind=kind, agent_pid=proc.pid, stopped=stopped, commands=commands)
     shells = [proc for proc in tree if is_shell(proc) and proc.state not in _ALIVE_EXCLUDED]
     if dead_kind is not None:
         kind = dead_kind

@@ -22,6 +22,12 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
 _BORDER = re.compile(r"^[╭┌╰└]?[─━═╌]{3,}[╮┐╯┘]?$")
 _SIDES = "│┃"
+# Animation that is not progress (see Layout.fingerprint): a duration inside parentheses is an
+# elapsed-time counter ("(12s ·", "(1m 3s ·", "(0s •", "(esc to cancel, 12s)"); on a line that has
+# one, the leading glyph is the spinner's animation frame.
+_PARENS = re.compile(r"\([^()]*\)")
+_DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[hms](?:\s+\d+(?:\.\d+)?[hms])*\b")
+_SPINNER_GLYPH = re.compile(r"^[^\w\s(]\s+(?=\S)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,7 @@ class ScreenShape:
     placeholders: tuple[re.Pattern[str], ...] = ()  # text shown in an empty prompt (not typed)
     entry: re.Pattern[str] | None = None  # a transcript line that starts a new entry (column 0)
     cursors: str = "❯›>"  # characters that mark the selected option of a menu
+    plain_menus: bool = False  # also read an unnumbered list under a cursor line as a menu
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +74,37 @@ class Layout:
         return self.tail + self.footer
 
     def fingerprint(self) -> int:
-        """A stable 63-bit hash of the live region and input (equal across processes and restarts)."""
-        text = "\n".join((*self.tail, "\x00", *self.input_lines, "\x00", *self.footer))
+        """A stable 63-bit hash of the live region and input (equal across processes and restarts).
+
+        This is what "the screen changed" means for the stuck check, so animation that is not progress
+        is left out (:func:`without_clocks`): a stream that stalls while its spinner's clock keeps
+        ticking hashes the same. Token counts and all other text still count.
+        """
+        text = "\n".join(without_clocks((*self.tail, "\x00", *self.input_lines, "\x00", *self.footer)))
         digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
+
+
+def _unclocked(line: str) -> str:
+    if "(" not in line:
+        return line
+    found = False
+
+    def blank(group: re.Match[str]) -> str:
+        nonlocal found
+        text, count = _DURATION.subn("#", group.group(0))
+        found = found or count > 0
+        return text
+
+    line = _PARENS.sub(blank, line)
+    return _SPINNER_GLYPH.sub("", line) if found else line
+
+
+def without_clocks(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Lines with elapsed-time counters (a duration inside parentheses) blanked, and the spinner glyph
+    of a line that had one dropped: ``✶ Ideating… (1m 3s · ↓ 3 tokens)`` -> ``Ideating… (# · ↓ 3 tokens)``.
+    """
+    return tuple(_unclocked(line) for line in lines)
 
 
 def normalise(screen: str) -> list[str]:
@@ -118,9 +152,38 @@ def _menu_at(bare_lines: list[str], index: int, cursors: str) -> tuple[str, ...]
     return tuple(options) if len(options) > 1 else None
 
 
-def _find_menu(bare_lines: list[str], start: int, cursors: str) -> tuple[int, tuple[str, ...]] | None:
-    for index in range(len(bare_lines) - 1, start - 1, -1):
-        menu = _menu_at(bare_lines, index, cursors)
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _plain_menu_at(lines: list[str], bares: list[str], index: int, cursors: str) -> tuple[str, ...] | None:
+    """An unnumbered option list: a cursor line (not the first line of an input box) and at least two
+    neighbouring lines, contiguous and equally indented at or past the cursor line's label."""
+    line = bares[index]
+    if len(line) < 3 or line[0] not in cursors or not line[1].isspace() or (index and is_border(lines[index - 1])):
+        return None
+    after_cursor = lines[index].lstrip()[1:]
+    label = _indent(lines[index]) + 1 + _indent(after_cursor)  # column of the selected option's text
+    options = [line]
+    for step in (1, -1):
+        near, column = index + step, -1
+        while 0 <= near < len(lines) and bares[near] and len(bares[near]) <= 80:
+            indent = _indent(lines[near])
+            if indent < label or (column >= 0 and indent != column) or bares[near][0] in cursors:
+                break
+            column = indent
+            options.append(bares[near])
+            near += step
+    return tuple(options) if len(options) >= 3 else None
+
+
+def _find_menu(
+    lines: list[str], bares: list[str], start: int, shape: ScreenShape
+) -> tuple[int, tuple[str, ...]] | None:
+    for index in range(len(bares) - 1, start - 1, -1):
+        menu = _menu_at(bares, index, shape.cursors)
+        if menu is None and shape.plain_menus:
+            menu = _plain_menu_at(lines, bares, index, shape.cursors)
         if menu is not None:
             return index, menu
     return None
@@ -189,7 +252,7 @@ def read_layout(screen: str, shape: ScreenShape) -> Layout:
     lines = normalise(screen)
     bares = [bare(line) for line in lines]
     start = max(0, len(lines) - DIALOG_LINES)
-    found_menu = _find_menu(bares, start, shape.cursors)
+    found_menu = _find_menu(lines, bares, start, shape)
     menus = set() if found_menu is None else {found_menu[0]}
     for prompt in shape.prompts:
         finder = _boxed_input if prompt.boxed else _bare_input
