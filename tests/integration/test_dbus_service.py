@@ -207,3 +207,16 @@ def test_reload_rereads_config_and_keeps_running_settings_when_invalid(tmux_srv:
     proc = gdbus_call(d.address, "Reload")
     assert "unknown setting" in proc.stderr
     assert "reload refused" in d.log()
+
+
+def test_prometheus_text_file_is_written_each_cycle(tmux_srv: TmuxTestServer, daemon: StartDaemon,
+                                                    tmp_path: Path) -> None:
+    team(tmux_srv)
+    metrics_file = tmp_path / "textfile" / "tmux_orc.prom"
+    metrics_file.parent.mkdir()
+    d = daemon(tmux_srv, metrics_file=metrics_file)
+    d.wait_state("team:0.0", "idle")
+    text = wait_until(lambda: metrics_file.exists() and 'state="idle"' in metrics_file.read_text()
+                      and metrics_file.read_text(), what="the Prometheus file")
+    assert "# TYPE tmux_orc_cycles_total counter" in text or "tmux_orc_cycles" in text
+    assert all(line.startswith(("#", "tmux_orc_")) for line in text.splitlines() if line)

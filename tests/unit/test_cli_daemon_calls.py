@@ -24,7 +24,6 @@ from dbus_fast.service import ServiceInterface, method, signal
 from tmux_orc.demo.processes import start_bus
 
 ERROR = "org.tmuxorc.Monitor1.Error."
-NOW = time.time()
 # dbus-fast reads D-Bus signatures from these annotations (evaluated: no postponed annotations here).
 DBusDictList = Annotated[list[dict[str, Variant]], DBusSignature("aa{sv}")]
 RecoverySignal = Annotated[list[Any], DBusSignature("ssbs")]
@@ -39,6 +38,7 @@ class FakeMonitor(ServiceInterface):
         self.stage = "off"
         self.hang = False
         self.recovery_succeeds = True
+        self.since = time.time() - 65  # every agent's state began 65 s before this fake daemon started
 
     def _agents(self) -> list[dict[str, Variant]]:
         rows = [("demo:Claude-pm.0", "pm", "idle", ""), ("demo:Claude-qa.0", "qa", "crashed", "shell")]
@@ -52,7 +52,7 @@ class FakeMonitor(ServiceInterface):
                 "role": Variant("s", role),
                 "kind": Variant("s", "claude"),
                 "state": Variant("s", state),
-                "state_since": Variant("d", NOW - 65),
+                "state_since": Variant("d", self.since),
                 "detail": Variant("s", detail),
                 "object_path": Variant("o", f"/org/tmuxorc/Monitor1/agents/a{index}"),
                 "strategy": Variant("s", "polling"),
