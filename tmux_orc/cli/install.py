@@ -14,12 +14,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
+
+from tmux_orc.atomicfile import write_atomic
 
 DAEMON_NAME = "tmux-orcd"
 UNIT_NAME = "tmux-orc.service"
@@ -133,17 +134,7 @@ def plan(daemon: Path, env: Mapping[str, str]) -> list[PlannedFile]:
 def write_atomically(path: Path, content: str, mode: int = 0o644) -> None:
     """Replace ``path`` with ``content`` so readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, content.encode("utf-8"), mode)
 
 
 def run_command(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:

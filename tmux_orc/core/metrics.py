@@ -10,11 +10,12 @@ import math
 import os
 import re
 import resource
-import secrets
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from tmux_orc.atomicfile import write_atomic
 
 WINDOW = 100
 MAX_NAMES = 64
@@ -161,20 +162,7 @@ class MetricsCollector:
     def write_prometheus(self, path: Path, agents_by_state: Mapping[str, int] | None = None,
                          extra_counters: Mapping[str, int] | None = None) -> None:
         """Write :meth:`prometheus_text` atomically (for node_exporter's textfile collector)."""
-        path = Path(path)
-        text = self.prometheus_text(agents_by_state, extra_counters).encode()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+        write_atomic(Path(path), self.prometheus_text(agents_by_state, extra_counters).encode(), 0o644)
 
 
 def _summary(lines: list[str], name: str, timing: _Timing, labels: dict[str, str]) -> None:

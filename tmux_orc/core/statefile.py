@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tmux_orc.atomicfile import write_atomic
 from tmux_orc.core.recovery_policy import RecoveryRecord
 from tmux_orc.model import Kind, Role, RolloutStage, State
 
@@ -172,21 +172,5 @@ class StateStore:
         stamped = state.model_copy(update={"saved_at": time.time()})
         payload = stamped.model_dump_json(indent=1).encode()
         self._ensure_directory()
-        tmp = self.directory / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(self.path, payload, 0o600, tmp_prefix=_TMP_PREFIX, sync_directory=True)
         self._last_body = data
