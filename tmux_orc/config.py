@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
 
+    @field_validator("state_dir", "metrics_file", "rules_file", mode="before")
+    @classmethod
+    def _no_empty_path(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (leave the setting out for the default)")
+        return value
+
     @field_validator("rules_file")
     @classmethod
     def _rules_file_loads(cls, value: Path | None) -> Path | None:
@@ -161,3 +168,6 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"invalid config file {config_file_path()}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {config_file_path()}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"invalid config file {config_file_path()}: not UTF-8 text ({exc.reason} at byte "
+                          f"{exc.start})") from None

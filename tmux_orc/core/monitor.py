@@ -65,6 +65,17 @@ class CycleReport:
 StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
 
 
+def unique_panes(panes: list[PaneInfo]) -> list[PaneInfo]:
+    """Each pane once: ``list-panes -a`` repeats a pane for every session of a session group."""
+    seen: set[str] = set()
+    out: list[PaneInfo] = []
+    for pane in panes:
+        if pane.pane_id not in seen:
+            seen.add(pane.pane_id)
+            out.append(pane)
+    return out
+
+
 class MonitorCore:
     def __init__(
         self,
@@ -136,8 +147,15 @@ class MonitorCore:
         report.panes = len(panes)
         now = report.started
         phase("list")
+        panes = unique_panes(panes)
         self._assignment = self.assign_strategies({p.session for p in panes})
-        table = await asyncio.to_thread(self.read_processes)
+        try:
+            table = await asyncio.to_thread(self.read_processes)
+        except OSError as exc:
+            # Without process facts nothing can be decided safely: keep every state as it is.
+            report.errors.append(f"/proc: {exc}")
+            log.warning("cannot read /proc (%s); states kept as they were", exc)
+            return
         phase("proc")
 
         agents: list[AgentRecord] = []
@@ -154,6 +172,8 @@ class MonitorCore:
         screens = await self._capture(agents, report)
         phase("capture")
         for rec in agents:
+            if not rec.pane.dead and table.get(rec.pane.pane_pid) is None:
+                continue  # the pane's process is not in this scan (just born or just gone): decide nothing
             self._classify(rec, screens.get(rec.pane.pane_id), now, report)
         phase("classify")
         await self._compare_with_legacy(agents, now, report)
@@ -204,6 +224,10 @@ class MonitorCore:
                 report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(groups[name])
                 report.errors.append(f"strategy {name}: {type(result).__name__}: {result}")
                 log.warning("strategy %s failed: %s: %s", name, type(result).__name__, result)
+                continue
+            if not isinstance(result, CaptureResult):
+                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(groups[name])
+                report.errors.append(f"strategy {name}: returned {type(result).__name__}, not a CaptureResult")
                 continue
             screens.update(result.screens)
             report.captured += len(result.screens)

@@ -6,6 +6,7 @@ something changed, atomically.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from tmux_orc.core.tracker import Remembered, StateTracker
 
 log = logging.getLogger(__name__)
 
+ACTIVITY_RESOLUTION = 60.0  # seconds: last_activity is remembered to the minute
 CooldownMemory = tuple[Callable[[], dict[str, float]], Callable[[dict[str, float]], None]]
 
 
@@ -40,11 +42,16 @@ class Persistence:
         self.clock = clock
         self.operator_set = False
         self.saves_failed = 0
+        self.loaded = False  # nothing is saved before the state was loaded
         self._rollout_seen: tuple[str, bool] = ("", False)
         self._rollout_at = 0.0
 
     def load(self) -> None:
+        """Read the state file (once, after the bus name is ours: a second instance never touches it).
+
+        Raises StateRefused / OSError when the state directory cannot be used."""
         state = self.store.load()
+        self.loaded = True
         self.tracker.restore({
             agent_id: Remembered(a.state, a.state_since, a.detail, a.last_activity)
             for agent_id, a in state.agents.items()
@@ -68,7 +75,9 @@ class Persistence:
         views = {v.id: v for v in self.tracker.views()}
         agents = {
             agent_id: PersistedAgent(
-                state=r.state, state_since=r.state_since, detail=r.detail, last_activity=r.last_activity,
+                state=r.state, state_since=r.state_since, detail=r.detail,
+                # coarse, so that output alone does not rewrite the file every cycle
+                last_activity=r.last_activity - r.last_activity % ACTIVITY_RESOLUTION,
                 role=views[agent_id].role if agent_id in views else PersistedAgent.model_fields["role"].default,
                 kind=views[agent_id].kind if agent_id in views else PersistedAgent.model_fields["kind"].default,
                 pane_id=views[agent_id].pane_id if agent_id in views else "",
@@ -85,6 +94,8 @@ class Persistence:
         )
 
     def save(self) -> None:
+        if not self.loaded:
+            return
         try:
             self.store.save(self.snapshot())
         except OSError as exc:
@@ -93,9 +104,16 @@ class Persistence:
 
     def on_event(self, event: Event) -> None:
         """A rollout stage change is saved at once; an operator's choice is remembered as such."""
-        if isinstance(event, RolloutStageChanged):
+        if isinstance(event, RolloutStageChanged) and self.loaded:
             self.operator_set = event.reason == "set by operator"
             self.save()
 
     async def on_cycle(self, report: CycleReport) -> None:
-        self.save()
+        if not self.loaded:
+            return
+        snapshot = self.snapshot()  # taken on the loop; written (fsync and all) off it
+        try:
+            await asyncio.to_thread(self.store.save, snapshot)
+        except OSError as exc:
+            self.saves_failed += 1
+            log.error("cannot save state to %s: %s", self.store.path, exc)

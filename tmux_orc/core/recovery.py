@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from tmux_orc.config import Settings
@@ -98,6 +99,10 @@ class RecoveryManager:
             self.policy.note_state(view, now)
             if view.role is not Role.PM or view.state is not State.CRASHED:
                 continue
+            if not (rec.pane.dead or rec.facts.shell_in_foreground):
+                continue  # no agent, but no shell either (ssh, an editor...): shown as crashed, never replaced
+            if now - view.state_since < self.settings.recovery_confirmations * self.settings.interval:
+                continue  # confirmations are counted in time too, so extra cycles cannot shorten them
             observed = rec.observation.verdict.state if rec.observation else None
             streak = rec.debouncer.streak() if observed is State.CRASHED else 0
             decision = self.policy.decide(view, streak, now)
@@ -119,7 +124,7 @@ class RecoveryManager:
         self.started += 1
         log.info("%s: recovery %s started (attempt %d%s)", rec.view.target, recovery_id, attempt,
                  ", requested by a client" if manual else "")
-        task = asyncio.create_task(self._recover(recovery_id, key, rec.view, rec.pane, command))
+        task = asyncio.create_task(self._recover(recovery_id, key, rec.view, rec.pane, command, manual))
         self.tasks[key] = task
 
         def forget(done: asyncio.Task[None]) -> None:
@@ -129,11 +134,15 @@ class RecoveryManager:
         task.add_done_callback(forget)
         return recovery_id
 
-    async def _recover(self, rid: str, key: str, view: AgentView, pane: PaneInfo, command: str | None) -> None:
+    async def _recover(self, rid: str, key: str, view: AgentView, pane: PaneInfo, command: str | None,
+                       manual: bool) -> None:
         try:
-            ok, detail = await self._spawn_and_verify(view, pane, command or self.settings.pm_spawn_command)
+            ok, detail = await self._spawn_and_verify(view, pane, command or self.settings.pm_spawn_command,
+                                                      manual=manual)
         except asyncio.CancelledError:
-            self.policy.record_outcome(key, False, self.clock(), "daemon stopping")
+            self.policy.record_outcome(key, False, self.clock(), "cancelled")
+            self.core.hub.emit(RecoveryFinished(rid, view.target, False,
+                                                "cancelled: monitoring stopped or the daemon is stopping"))
             raise
         except Exception as exc:  # report every failure as an outcome, never as a silent dead task
             log.exception("%s: recovery %s failed unexpectedly", view.target, rid)
@@ -148,13 +157,12 @@ class RecoveryManager:
         self.core.hub.emit(RecoveryFinished(rid, view.target, ok, detail))
         self.alert(AlertKind.RECOVERED if ok else AlertKind.RECOVERY_FAILED, view, detail)
 
-    async def _spawn_and_verify(self, view: AgentView, pane: PaneInfo, command: str) -> tuple[bool, str]:
-        timeout = self.settings.command_timeout
-        socket = self.settings.tmux_socket
-        table = await asyncio.to_thread(read_process_table)
-        facts = find_agent(pane, table)
-        if facts.agent_pid is not None:
-            return False, f"not touched: its agent program is running again (pid {facts.agent_pid})"
+    async def _spawn_and_verify(self, view: AgentView, pane: PaneInfo, command: str,
+                                *, manual: bool) -> tuple[bool, str]:
+        refusal = await self._unsafe_to_replace(pane, strict=not manual)
+        if refusal:
+            return False, f"not touched: {refusal}"
+        socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
         try:
             start_dir = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_current_path}",
                                         socket=socket, timeout=timeout)).strip()
@@ -164,42 +172,74 @@ class RecoveryManager:
                 "-t", f"{pane.session_id or pane.session}:", "-n", pane.window_name]
         if start_dir:
             args += ["-c", start_dir]
-        shell_command = f"{command}; exec \"${{SHELL:-/bin/sh}}\""
+        if not self.core.running:
+            return False, "not touched: monitoring was stopped"
         try:
-            out = await self.run(*args, shell_command, socket=socket, timeout=timeout)
+            out = await self.run(*args, f"{command}; exec \"${{SHELL:-/bin/sh}}\"", socket=socket, timeout=timeout)
         except (TmuxError, TimeoutError) as exc:
             return False, f"could not open a new window in {pane.session}: {exc}"
         new_pane_id, new_pid, new_index = [*out.split(), "", "", ""][:3]
-        log.info("%s: started %r in new window %s:%s (%s)", view.target, command, pane.session, new_index,
-                 new_pane_id)
-        await self._remove_crashed_pane(view, pane)
-        new_pane = PaneInfo(pane_id=new_pane_id, session=pane.session, window_index=int(new_index or 0),
-                            window_name=pane.window_name, pane_index=0, pane_pid=int(new_pid or 0),
-                            current_command="")
+        where = f"{pane.session}:{new_index} ({new_pane_id})"
+        log.info("%s: started %r in new window %s", view.target, command, where)
+        new_pane = replace(pane, pane_id=new_pane_id, window_index=int(new_index or 0), pane_index=0,
+                           pane_pid=int(new_pid or 0), dead=False)
         deadline = time.monotonic() + self.settings.starting_after
         while time.monotonic() < deadline:
             facts = find_agent(new_pane, await asyncio.to_thread(read_process_table))
             if facts.agent_pid is not None:
+                await self._close_pane(view, pane, "the crashed pane")  # only now: keep the evidence until then
                 for hook in self.on_recovered:
                     hook(view, new_pane_id)
-                return True, (f"{facts.kind} running again as pid {facts.agent_pid} in "
-                              f"{pane.session}:{new_index} ({new_pane_id})")
+                return True, f"{facts.kind} running again as pid {facts.agent_pid} in {where}"
             await asyncio.sleep(0.5)
-        return False, (f"{command!r} did not start an agent program in {pane.session}:{new_index} within "
-                       f"{self.settings.starting_after:g}s")
+        await self._close_pane(view, new_pane, "the new window, whose agent never started")
+        return False, (f"{command!r} did not start an agent program in {where} within "
+                       f"{self.settings.starting_after:g}s; the crashed pane was left as it was")
 
-    async def _remove_crashed_pane(self, view: AgentView, pane: PaneInfo) -> None:
-        """Close the crashed pane, after one last check that no agent runs there."""
-        facts = find_agent(pane, await asyncio.to_thread(read_process_table))
+    async def _unsafe_to_replace(self, pane: PaneInfo, *, strict: bool) -> str:
+        """Why this pane must not be replaced now ("" when it may): fresh process facts decide.
+
+        ``strict`` (automatic recovery) also wants positive evidence of a crash: the pane is dead or a
+        shell is back in its foreground. Anything else there (ssh, an editor, a container) is left alone.
+        """
+        table = await asyncio.to_thread(read_process_table)
+        if not pane.dead and table.get(pane.pane_pid) is None:
+            return f"the pane's process {pane.pane_pid} is not in /proc (cannot read process facts)"
+        facts = find_agent(pane, table)
         if facts.agent_pid is not None:
-            log.warning("%s: agent program came back (pid %d); leaving the old pane alone",
-                        view.target, facts.agent_pid)
+            return f"its agent program is running (pid {facts.agent_pid})"
+        if strict and not (pane.dead or facts.shell_in_foreground):
+            running = ", ".join(facts.commands) or "an unknown program"
+            return f"no shell in its foreground ({running}): not a crash to repair automatically"
+        if not self.core.running:
+            return "monitoring was stopped"
+        return ""
+
+    async def _close_pane(self, view: AgentView, pane: PaneInfo, what: str) -> None:
+        """Kill ``pane`` if it is still the same pane (same pid) and still holds no agent program."""
+        socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
+        try:
+            pid = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_pid}",
+                                  socket=socket, timeout=timeout)).strip()
+        except (TmuxError, TimeoutError):
+            return  # already gone
+        if pid != str(pane.pane_pid):
+            log.warning("%s: %s is another pane now (pid %s); leaving it alone", view.target, pane.pane_id, pid)
+            return
+        refusal = await self._unsafe_to_replace(pane, strict=False)
+        if refusal:
+            log.warning("%s: leaving %s: %s", view.target, what, refusal)
             return
         try:
-            await self.run("kill-pane", "-t", pane.pane_id, socket=self.settings.tmux_socket,
-                           timeout=self.settings.command_timeout)
+            await self.run("kill-pane", "-t", pane.pane_id, socket=socket, timeout=timeout)
+            log.info("%s: closed %s (%s)", view.target, what, pane.pane_id)
         except (TmuxError, TimeoutError) as exc:
-            log.warning("%s: could not close the crashed pane %s: %s", view.target, pane.pane_id, exc)
+            log.warning("%s: could not close %s %s: %s", view.target, what, pane.pane_id, exc)
+
+    def cancel_all(self) -> None:
+        """Stop every recovery in progress (Stop(): no agent is touched while stopped)."""
+        for task in list(self.tasks.values()):
+            task.cancel()
 
     async def aclose(self) -> None:
         for task in list(self.tasks.values()):

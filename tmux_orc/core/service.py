@@ -26,6 +26,7 @@ from tmux_orc.model import AgentView, RolloutStage
 log = logging.getLogger(__name__)
 
 CycleHook = Callable[[CycleReport], Awaitable[None]]
+MIN_CYCLE_GAP = 0.25  # seconds
 
 
 class MonitorService:
@@ -45,15 +46,19 @@ class MonitorService:
         self.hub = core.hub
         self.version = __version__
         self._assignment: dict[str, str] = {}
-        self._hooks: list[CycleHook] = []
+        self._hooks: list[tuple[CycleHook, bool]] = []
         self._wake = asyncio.Event()
         self.core.assign_strategies = self._assign
         self.errors = 0
 
     # --- the loop --------------------------------------------------------------------------------
-    def add_cycle_hook(self, hook: CycleHook) -> None:
-        """Run ``hook(report)`` after every cycle (alerts, recovery, persistence, metrics)."""
-        self._hooks.append(hook)
+    def add_cycle_hook(self, hook: CycleHook, *, touches_agents: bool = False) -> None:
+        """Run ``hook(report)`` after every cycle (alerts, recovery, persistence, metrics).
+
+        A hook that ``touches_agents`` (types into panes, spawns, kills) is skipped when monitoring was
+        stopped while the cycle ran: no agent is touched while stopped.
+        """
+        self._hooks.append((hook, touches_agents))
 
     async def run_once(self) -> CycleReport | None:
         """One turn of the loop: a cycle when running, nothing when stopped."""
@@ -62,7 +67,9 @@ class MonitorService:
         report = await self.core.run_cycle()
         self.errors += len(report.errors)
         self._feed_rollout(report)
-        for hook in self._hooks:
+        for hook, touches_agents in self._hooks:
+            if touches_agents and not self.core.running:
+                continue
             try:
                 await hook(report)
             except Exception:
@@ -76,9 +83,9 @@ class MonitorService:
         ``heartbeat`` seconds while waiting for the next one (the watchdog is fed from there only)."""
         while not stop.is_set():
             started = time.monotonic()
+            self._wake.clear()  # a request arriving during this cycle still brings the next one forward
             report = await self.run_once()
             on_turn(report)
-            self._wake.clear()
             while not stop.is_set() and not self._wake.is_set():
                 delay = self.settings.interval - (time.monotonic() - started)
                 if delay <= 0:
@@ -87,6 +94,12 @@ class MonitorService:
                     await asyncio.wait_for(self._wake.wait(), timeout=min(delay, heartbeat or delay))
                 if heartbeat and not self._wake.is_set() and time.monotonic() - started < self.settings.interval:
                     on_turn(None)
+            # A wake-up (a client request) brings the next cycle forward, but never closer than this:
+            # a flood of requests cannot turn the loop into a busy one.
+            gap = min(self.settings.interval, max(MIN_CYCLE_GAP, self.settings.interval / 4))
+            rest = gap - (time.monotonic() - started)
+            if rest > 0 and not stop.is_set():
+                await asyncio.sleep(rest)
 
     def wake(self) -> None:
         self._wake.set()
@@ -165,6 +178,7 @@ class MonitorService:
         if self.core.running:
             log.info("monitoring stopped; no agent is touched until started again")
         self.core.running = False
+        self.recovery.cancel_all()
         self.hub.emit(StatusChanged())
 
     def status(self) -> dict[str, Any]:

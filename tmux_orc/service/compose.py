@@ -29,6 +29,7 @@ from tmux_orc.core.service import MonitorService
 from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
+from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
@@ -51,23 +52,29 @@ class Components:
     async def apply_settings(self, settings: Settings) -> None:
         """Take new settings at run time (Reload / SIGHUP)."""
         old = self.service.settings
-        if settings.tmux_socket != old.tmux_socket or settings.state_dir != old.state_dir:
-            log.warning("tmux_socket and state_dir take effect at the next restart of the daemon")
+        later = [name for name in ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight",
+                                   "strategy_plugins", "new_strategy", "log_format")
+                 if getattr(settings, name) != getattr(old, name)]
+        if later:
+            log.warning("changed settings that take effect at the next restart of the daemon: %s", ", ".join(later))
         self.service.settings = settings
         self.service.core.settings = settings
         self.service.rollout.auto = settings.rollout_auto
         self.service.rollout.rules = _health_rules(settings)
         _retune_policy(self.service.recovery, settings)
-        self.persistence.policy = self.service.recovery.policy
+        self.service.core.profiles = load_profiles(settings.rules_file)
+        logging.getLogger().setLevel(settings.log_level.upper())
         manager = self.alerts.manager
         manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after
         manager.idle_after, manager.notify_pm = settings.idle_alert_after, settings.notify_pm
 
 
 def _retune_policy(recovery: RecoveryManager, settings: Settings) -> None:
-    fresh = policy_from_settings(settings)
-    fresh.restore(recovery.policy.memory())
-    recovery.policy = fresh
+    """New limits for the running policy; its memory (including recoveries in progress) stays as it is."""
+    policy = recovery.policy
+    policy.confirmations, policy.grace = settings.recovery_confirmations, settings.recovery_grace
+    policy.cooldown, policy.max_attempts = settings.recovery_cooldown, settings.recovery_max_attempts
+    policy.auto_recover_pm = settings.auto_recover_pm
 
 
 def _health_rules(settings: Settings) -> HealthRules:
@@ -117,12 +124,12 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
 
         persistence = Persistence(StateStore(settings.resolved_state_dir()), tracker, recovery.policy, rollout,
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
-        persistence.load()
-        core.hub.subscribe(persistence.on_event)
+        core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
         metrics = MetricsCollector()
 
         def metrics_dict() -> dict[str, Any]:
-            return {**metrics.as_dict(), **alerts.counters(), "recoveries_started": recovery.started,
+            return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
+                    "recoveries": recovery.started, "recoveries_started": recovery.started,
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
                     "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
 
@@ -141,8 +148,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                 except OSError as exc:
                     log.warning("cannot write %s: %s", service.settings.metrics_file, exc)
 
-        service.add_cycle_hook(recovery.on_cycle)
-        service.add_cycle_hook(alerts.on_cycle)
+        service.add_cycle_hook(recovery.on_cycle, touches_agents=True)
+        service.add_cycle_hook(alerts.on_cycle, touches_agents=True)
         service.add_cycle_hook(record)
         service.add_cycle_hook(persistence.on_cycle)
         stack.callback(persistence.save)

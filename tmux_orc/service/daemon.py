@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -22,6 +21,7 @@ from tmux_orc import __version__
 from tmux_orc.config import EX_CONFIG, ConfigError, Settings, load_settings
 from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.monitor import CycleReport
+from tmux_orc.core.statefile import StateRefused
 from tmux_orc.service import names
 from tmux_orc.service.compose import Components, build_components
 from tmux_orc.service.dbus_agents import AgentObjects, TmuxOrcBus
@@ -57,6 +57,7 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.components: Components | None = None
         self._last_status = ""
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> int:
         try:
@@ -79,6 +80,12 @@ class Daemon:
                           names.BUS_NAME)
                 bus.disconnect()
                 return EX_UNAVAILABLE
+            try:
+                components.persistence.load()
+            except (StateRefused, OSError) as exc:
+                log.error("cannot use the state directory %s: %s", self.settings.resolved_state_dir(), exc)
+                bus.disconnect()
+                return EX_CONFIG
 
             self._install_signal_handlers()
             await components.service.run_once()
@@ -89,6 +96,9 @@ class Daemon:
                 components.service.run(self._on_turn, self.stop_event, self.notifier.watchdog_interval))
             bus_gone = asyncio.create_task(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
             done, _ = await asyncio.wait({loop_task, bus_gone}, return_when=asyncio.FIRST_COMPLETED)
+            bus_gone.cancel()
+            if bus_gone in done and not bus_gone.cancelled():
+                bus_gone.exception()  # an EOFError when the bus went away: it is reported below
             self.notifier.stopping()
             if bus_gone in done:
                 log.error("lost the session bus connection; exiting")
@@ -113,7 +123,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self._request_stop, "SIGTERM")
         loop.add_signal_handler(signal.SIGINT, self._request_stop, "SIGINT")
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_logged()))
+        loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
 
     def _request_stop(self, why: str) -> None:
         log.info("%s received: stopping", why)
@@ -122,9 +132,18 @@ class Daemon:
         if self.components is not None:
             self.components.service.wake()
 
+    def _reload_in_background(self) -> None:
+        task = asyncio.create_task(self._reload_logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _reload_logged(self) -> None:
-        with contextlib.suppress(InvalidArgument):  # already logged; the old settings stay in force
+        try:
             await self.reload()
+        except InvalidArgument:
+            pass  # already logged; the old settings stay in force
+        except Exception:
+            log.exception("reload failed; the running settings stay in force")
 
     async def reload(self) -> None:
         """Re-read settings (SIGHUP, Reload()); an invalid file keeps the running settings."""

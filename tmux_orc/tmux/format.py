@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from tmux_orc.model import PaneInfo
+
+log = logging.getLogger(__name__)
 
 SEP = "\x1f"  # ASCII unit separator: never part of a name a person types
 
@@ -63,4 +67,12 @@ def parse_pane_line(line: str) -> PaneInfo | None:
 
 
 def parse_pane_lines(lines: list[str]) -> list[PaneInfo]:
-    return [pane for pane in map(parse_pane_line, lines) if pane is not None]
+    panes = []
+    for line in lines:
+        pane = parse_pane_line(line)
+        if pane is None:
+            if line.strip():
+                log.warning("ignoring a pane tmux described oddly (a name holding \\x1f?): %r", line[:200])
+            continue
+        panes.append(pane)
+    return panes

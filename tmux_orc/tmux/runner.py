@@ -8,6 +8,7 @@ environment into every pane it creates).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 
@@ -65,9 +66,10 @@ async def run_tmux(*args: str, socket: str | None, timeout: float = 2.0, stdin: 
         raise TmuxUnavailable("tmux is not installed") from exc
     try:
         out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+    except BaseException:  # our timeout, or the caller's cancellation: never leave a tmux client behind
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await asyncio.shield(proc.wait())
         raise
     if proc.returncode != 0:
         message = err.decode("utf-8", "replace").strip() or f"tmux exited {proc.returncode}"
