@@ -39,6 +39,10 @@ from tmux_orc.tmux.source import ControlPaneSource
 
 log = logging.getLogger(__name__)
 
+# Settings a running daemon keeps until it restarts (they shape connections and components built once).
+RESTART_ONLY = ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight", "strategy_plugins",
+                "new_strategy", "log_format")
+
 
 @dataclass(slots=True)
 class Components:
@@ -49,14 +53,14 @@ class Components:
     metrics: MetricsCollector
     persistence: Persistence
 
-    async def apply_settings(self, settings: Settings) -> None:
-        """Take new settings at run time (Reload / SIGHUP)."""
+    async def apply_settings(self, settings: Settings) -> Settings:
+        """Take new settings at run time (Reload / SIGHUP); returns the settings now in force."""
         old = self.service.settings
-        later = [name for name in ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight",
-                                   "strategy_plugins", "new_strategy", "log_format")
+        later = [name for name in RESTART_ONLY
                  if getattr(settings, name) != getattr(old, name)]
         if later:
             log.warning("changed settings that take effect at the next restart of the daemon: %s", ", ".join(later))
+            settings = settings.model_copy(update={name: getattr(old, name) for name in later})
         self.service.settings = settings
         self.service.core.settings = settings
         self.service.rollout.auto = settings.rollout_auto
@@ -67,6 +71,7 @@ class Components:
         manager = self.alerts.manager
         manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after
         manager.idle_after, manager.notify_pm = settings.idle_alert_after, settings.notify_pm
+        return settings
 
 
 def _retune_policy(recovery: RecoveryManager, settings: Settings) -> None:

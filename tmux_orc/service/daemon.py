@@ -155,7 +155,7 @@ class Daemon:
                 log.error("reload refused, keeping the running settings: %s", exc)
                 raise InvalidArgument(f"reload refused: {exc}") from None
             if self.components is not None:
-                await self.components.apply_settings(settings)
+                settings = await self.components.apply_settings(settings)
             self.settings = settings
             log.info("settings reloaded")
         finally:
