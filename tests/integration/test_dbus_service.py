@@ -220,3 +220,11 @@ def test_prometheus_text_file_is_written_each_cycle(tmux_srv: TmuxTestServer, da
                       and metrics_file.read_text(), what="the Prometheus file")
     assert "# TYPE tmux_orc_cycles_total counter" in text or "tmux_orc_cycles" in text
     assert all(line.startswith(("#", "tmux_orc_")) for line in text.splitlines() if line)
+
+
+def test_starting_then_unknown_when_no_screen_is_recognised(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
+    tmux_srv.new_session("team", "Claude-dev", f"bash --norc -c '{STANDIN} blank'")
+    d = daemon(tmux_srv, starting_after=3)
+    assert d.wait_state("team:0.0", "starting")["kind"] == "claude"
+    unknown = d.wait_state("team:0.0", "unknown", timeout=15)
+    assert unknown["kind"] == "claude"
