@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import subprocess
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.harness.aio import run_async
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.model import PaneInfo
 from tmux_orc.tmux.concurrent import ConcurrentStrategy, list_panes
@@ -20,16 +19,6 @@ from tmux_orc.tmux.runner import clean_environment
 
 ANIMATE = 'i=0; while :; do i=$((i+1)); printf "\\r%s working" "$i"; sleep 0.3; done'
 STATIC = "echo static screen; exec sleep 600"
-
-
-def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test function in its own event loop (no pytest asyncio plugin here)."""
-
-    @functools.wraps(test)
-    def runner(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return runner
 
 
 class PrivateTmux:

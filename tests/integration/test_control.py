@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.harness.aio import run_async
 from tmux_orc.tmux.control import (
     ControlClient,
     TmuxCommandError,
@@ -43,16 +42,6 @@ NASTY = [
     "  lead and trail  ",
     "esc\x1b[31mred\x7f",
 ]
-
-
-def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test function in its own event loop (no pytest asyncio plugin here)."""
-
-    @functools.wraps(test)
-    def runner(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return runner
 
 
 class PrivateTmux:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from tmux_orc.config import Settings
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
+from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect.engine import DetectContext, classify
@@ -28,7 +29,6 @@ from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
 log = logging.getLogger(__name__)
 
 AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
-LEGACY = "polling"
 # States whose verdict depends on nothing but the screen and the facts (no timer can change them).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED,
                              State.STUCK})
@@ -144,10 +144,10 @@ class MonitorCore:
         if not self.tmux_connected:
             log.info("connected to the tmux server (%d panes)", len(panes))
         self.tmux_connected = True
-        report.panes = len(panes)
         now = report.started
         phase("list")
         panes = unique_panes(panes)
+        report.panes = len(panes)
         self._assignment = self.assign_strategies({p.session for p in panes})
         try:
             table = await asyncio.to_thread(self.read_processes)

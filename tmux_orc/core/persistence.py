@@ -94,10 +94,12 @@ class Persistence:
         )
 
     def save(self) -> None:
-        if not self.loaded:
-            return
+        if self.loaded:
+            self._write(self.snapshot())
+
+    def _write(self, snapshot: PersistedState) -> None:
         try:
-            self.store.save(self.snapshot())
+            self.store.save(snapshot)
         except OSError as exc:
             self.saves_failed += 1
             log.error("cannot save state to %s: %s", self.store.path, exc)
@@ -111,9 +113,5 @@ class Persistence:
     async def on_cycle(self, report: CycleReport) -> None:
         if not self.loaded:
             return
-        snapshot = self.snapshot()  # taken on the loop; written (fsync and all) off it
-        try:
-            await asyncio.to_thread(self.store.save, snapshot)
-        except OSError as exc:
-            self.saves_failed += 1
-            log.error("cannot save state to %s: %s", self.store.path, exc)
+        # The snapshot is taken on the loop (it reads live state); the write (fsync and all) runs off it.
+        await asyncio.to_thread(self._write, self.snapshot())
