@@ -71,16 +71,36 @@ class ClaudeAgent:
         return self.pane.wait_for(lambda s: "esc to interrupt" in s and "…" in s, "spinner", timeout)
 
     def accept_trust(self) -> None:
-        """Move to `Yes, I trust this folder` (until the dialog shows it selected), then Enter."""
+        """Select `Yes, I trust this folder`, then Enter.
+
+        The list wraps (Down from Yes goes back to `No, exit`) and a key sent before the dialog's input
+        handler is mounted is dropped, so: wait for the dialog to settle, press Down once, and give a slow
+        render plenty of time before concluding the key was lost. Enter only with Yes on screen.
+        """
         selected = re.compile(r"❯\s+(\d\.\s+)?Yes, I trust this folder")
-        for _ in range(20):
+        self.pane.wait_stable(1.0)
+        for _ in range(3):
             self.pane.keys("Down")
             try:
-                self.pane.wait_for(lambda s: selected.search(s) is not None, "trust: Yes selected", 1.0)
+                self.pane.wait_for(lambda s: selected.search(s) is not None, "trust: Yes selected", 15.0)
                 break
             except ScreenTimeout:
                 continue
+        else:
+            raise ScreenTimeout("trust: Yes selected", self.pane.capture())
         self.pane.keys("Enter")
+
+    def decline_trust(self) -> str:
+        """Enter on the preselected `No, exit` (again, if the first key was dropped); the screen after exit."""
+        declined = lambda s: "isn't trusted" in s and s.rstrip().endswith("$")  # noqa: E731
+        self.pane.wait_stable(1.0)
+        for _ in range(3):
+            self.pane.keys("Enter")
+            try:
+                return self.pane.wait_for(declined, "trust declined, shell back", 15.0)
+            except ScreenTimeout:
+                continue
+        raise ScreenTimeout("trust declined, shell back", self.pane.capture())
 
     def send(self, text: str) -> None:
         self.pane.type(text)
@@ -311,14 +331,11 @@ def startup_failures(lab: ClaudeLab) -> Iterator[Shot]:
 
     agent = lab.launch("Claude-researcher", trusted=False)
     agent.pane.wait_text("Yes, I trust this folder", timeout=30)
-    agent.pane.keys("Enter")  # "No, exit" is preselected
     yield agent.shot(
         "trust-declined",
         State.CRASHED,
         "`Claude Code didn't start because this folder isn't trusted.`",
-        agent.pane.wait_for(
-            lambda s: "isn't trusted" in s and s.rstrip().endswith("$"), "trust declined, shell back", timeout=15
-        ),
+        agent.decline_trust(),
     )
 
     # No API key and no onboarding: a connectivity check to api.anthropic.com, through a dead loopback proxy.
