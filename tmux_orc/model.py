@@ -94,6 +94,8 @@ class ProcessInfo:
     argv: tuple[str, ...] = ()  # /proc/PID/cmdline split on NUL; empty for kernel threads/zombies
     pgrp: int = 0
     tpgid: int = -1  # foreground process group of the controlling terminal
+    cpu_seconds: float = 0.0  # CPU time the process used (utime + stime)
+    child_cpu_seconds: float = 0.0  # CPU time of its children that have exited (cutime + cstime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,9 @@ class ProcessFacts:
     stopped: bool = False  # the agent program is stopped (T state: SIGSTOP / ctrl-z)
     shell_in_foreground: bool = False  # the pane's foreground process is a shell, not an agent
     commands: tuple[str, ...] = ()  # names of the processes in the tree, for evidence
+    # CPU seconds used by the programs the agent runs (tools: builds, tests), not by the agent itself;
+    # None when no agent runs. The stuck check counts a rise as progress (see detect.engine).
+    tool_cpu_seconds: float | None = None
 
     @property
     def agent_alive(self) -> bool:
@@ -128,7 +133,8 @@ class Observation:
     at: float  # unix time of the capture
     verdict: Verdict
     screen_hash: int  # hash of the live region, to tell "unchanged" cheaply
-    unchanged_since: float  # unix time since when the live region has not changed
+    unchanged_since: float  # unix time since when neither the live region nor a tool made progress
+    tool_cpu_seconds: float | None = None  # ProcessFacts.tool_cpu_seconds at this look
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,20 +9,41 @@ from dataclasses import dataclass, field
 from tmux_orc.model import ProcessInfo
 
 PROC = "/proc"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # units of the CPU times in /proc/PID/stat
 
 
-def _parse_stat(raw: str) -> tuple[str, str, int, int, int] | None:
-    """(comm, state, ppid, pgrp, tpgid) from /proc/PID/stat; comm may hold spaces and parentheses."""
+@dataclass(frozen=True, slots=True)
+class _Stat:
+    comm: str
+    state: str
+    ppid: int
+    pgrp: int
+    tpgid: int
+    cpu_ticks: int  # utime + stime
+    child_cpu_ticks: int  # cutime + cstime (children it has waited for)
+
+
+def _parse_stat(raw: str) -> _Stat | None:
+    """The fields we use from /proc/PID/stat; comm may hold spaces and parentheses."""
     open_paren = raw.find("(")
     close_paren = raw.rfind(")")
     if open_paren < 0 or close_paren < open_paren:
         return None
-    comm = raw[open_paren + 1 : close_paren]
     fields = raw[close_paren + 2 :].split()
-    if len(fields) < 6:
+    if len(fields) < 15:
         return None
     try:
-        return comm, fields[0], int(fields[1]), int(fields[2]), int(fields[5])
+        # After "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+        # utime stime cutime cstime ... (proc(5)).
+        return _Stat(
+            comm=raw[open_paren + 1 : close_paren],
+            state=fields[0],
+            ppid=int(fields[1]),
+            pgrp=int(fields[2]),
+            tpgid=int(fields[5]),
+            cpu_ticks=int(fields[11]) + int(fields[12]),
+            child_cpu_ticks=int(fields[13]) + int(fields[14]),
+        )
     except ValueError:
         return None
 
@@ -31,16 +52,25 @@ def read_process(pid: int, proc: str = PROC) -> ProcessInfo | None:
     """One process, or None when it vanished or cannot be read."""
     try:
         with open(f"{proc}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-            parsed = _parse_stat(fh.read())
-        if parsed is None:
+            stat = _parse_stat(fh.read())
+        if stat is None:
             return None
         with open(f"{proc}/{pid}/cmdline", "rb") as fh:
             raw_argv = fh.read()
     except OSError:
         return None
-    comm, state, ppid, pgrp, tpgid = parsed
     argv = tuple(part.decode("utf-8", "replace") for part in raw_argv.split(b"\0") if part)
-    return ProcessInfo(pid=pid, ppid=ppid, state=state, comm=comm, argv=argv, pgrp=pgrp, tpgid=tpgid)
+    return ProcessInfo(
+        pid=pid,
+        ppid=stat.ppid,
+        state=stat.state,
+        comm=stat.comm,
+        argv=argv,
+        pgrp=stat.pgrp,
+        tpgid=stat.tpgid,
+        cpu_seconds=stat.cpu_ticks / CLOCK_TICKS,
+        child_cpu_seconds=stat.child_cpu_ticks / CLOCK_TICKS,
+    )
 
 
 @dataclass(slots=True)

@@ -13,12 +13,12 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, wait_proc_state
-from tests.realagents.shots import Shot, shoot
+from tests.realagents.shots import Shot, live_facts, shoot, watch
 from tmux_orc.model import State
 
 CLAUDE_2 = "2.1.330"  # pinned in scripts/install-agents
@@ -309,13 +309,42 @@ def stalled_stream(lab: ClaudeLab, seconds: float = 5.0) -> Shot:
     agent.wait_working()
     agent.pane.wait_regex(r"↓ [1-9]\d* tokens", timeout=10)  # the one delta has arrived; nothing follows
     time.sleep(1.0)  # let its token counter finish counting up
-    history = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        history.append((time.time(), agent.pane.capture(), agent.pane.info()))
-        time.sleep(1)
+    history = watch(agent.pane, seconds)
     shot = agent.shot("stalled-stream", State.STUCK, "spinner whose clock ticks while no token arrives")
-    return Shot(**{**shot.__dict__, "history": tuple(history)})
+    return replace(shot, history=history)
+
+
+SPIN = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def silent_tool(lab: ClaudeLab, seconds: float = 4.0) -> Shot:
+    """A Bash tool that computes for a while without printing: the spinner's clock ticks, its token
+    count does not, exactly as in a stalled stream; only the tool's CPU time tells them apart."""
+    agent = lab.launch("Claude-builder")
+    agent.wait_ready()
+    (agent.project / "spin.py").write_text(SPIN)
+    agent.pane.keys("BTab")  # auto -> manual: auto mode's classifier is not on the fake API
+    agent.pane.wait_text("manual mode on")
+    lab.fake.push(fa.ToolUse("python3 spin.py", "Build the project"), fa.Text("Built."))
+    agent.send("build it")
+    agent.pane.wait_text("Do you want to proceed?")
+    for _ in range(3):  # ❯ 1. Yes; again only if the key was lost (the dialog is still there 10 s later)
+        time.sleep(1.0)
+        agent.pane.keys("Enter")
+        try:
+            agent.pane.wait_for(lambda s: "Do you want to proceed?" not in s, "the approval to close", 10.0)
+            break
+        except ScreenTimeout:
+            continue
+    agent.pane.wait_for(lambda _s: "python3" in _commands(agent), "the tool to run", timeout=20)
+    history = watch(agent.pane, seconds)
+    shot = agent.shot("silent-tool", State.WORKING, "spinner frozen but for its clock while `python3 spin.py` computes")
+    return replace(shot, history=history)
+
+
+def _commands(agent: ClaudeAgent) -> tuple[str, ...]:
+    facts = live_facts(agent.pane.info())
+    return facts.commands if facts is not None else ()
 
 
 def startup_failures(lab: ClaudeLab) -> Iterator[Shot]:

@@ -36,6 +36,7 @@ def claude2_shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             *claude.retry_and_stop(lab),
             *claude.startup_failures(lab),
             claude.stalled_stream(lab),
+            claude.silent_tool(lab),
         ]
         yield _by_scenario(shots)
 

@@ -7,7 +7,7 @@ Scenario drivers (``claude.py``, ``codex.py``) yield shots; the tests classify t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tests.realagents.harness import Pane
 from tmux_orc.model import Observation, PaneInfo, ProcessFacts, State
@@ -20,6 +20,16 @@ FILE_PREFIX = {
 
 
 @dataclass(frozen=True)
+class Look:
+    """One earlier look at a pane: what the daemon would have had in one cycle."""
+
+    at: float
+    screen: str
+    pane: PaneInfo
+    facts: ProcessFacts | None
+
+
+@dataclass(frozen=True)
 class Shot:
     scenario: str  # e.g. "trust-dialog"
     label: State  # the state the contract assigns to this moment
@@ -29,7 +39,7 @@ class Shot:
     at: float
     started_at: float  # when the agent program was launched (DetectContext.first_seen)
     note: str = ""  # one line on what the screen shows
-    history: tuple[tuple[float, str, PaneInfo], ...] = field(default=())  # earlier screens, for stuck
+    history: tuple[Look, ...] = field(default=())  # earlier looks at the pane, for stuck
 
     @property
     def filename(self) -> str:
@@ -47,6 +57,17 @@ def live_facts(pane: PaneInfo) -> ProcessFacts | None:
     return find_agent(pane, read_process_table())
 
 
+def watch(pane: Pane, seconds: float, every: float = 1.0) -> tuple[Look, ...]:
+    """Looks at the pane every ``every`` seconds for ``seconds`` (a daemon's cycles, slowed down)."""
+    looks = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        screen, info = pane.capture(), pane.info()
+        looks.append(Look(time.time(), screen, info, live_facts(info)))
+        time.sleep(every)
+    return tuple(looks)
+
+
 def shoot(
     pane: Pane, scenario: str, label: State, started_at: float, note: str = "", screen: str | None = None
 ) -> Shot:
@@ -56,19 +77,25 @@ def shoot(
     return Shot(scenario, label, text, info, live_facts(info), time.time(), started_at, note)
 
 
-def classify_shot(shot: Shot, stuck_after: float = 300.0) -> Observation:
-    """The project's verdict on a shot: its earlier screens first (as previous observations), then it."""
+def classify_shot(shot: Shot, stuck_after: float = 300.0, tool_cpu: bool = True) -> Observation:
+    """The project's verdict on a shot: its earlier looks first (as previous observations), then it.
+
+    ``tool_cpu=False`` hides the agent's tool CPU time from the engine: what the screen alone says.
+    """
     from tmux_orc.detect.engine import DetectContext, classify
     from tmux_orc.detect.process import find_agent
     from tmux_orc.procfs import read_process_table
 
-    facts = shot.facts or find_agent(shot.pane, read_process_table())
+    def facts_of(facts: ProcessFacts | None, pane: PaneInfo) -> ProcessFacts:
+        facts = facts or find_agent(pane, read_process_table())
+        return facts if tool_cpu else replace(facts, tool_cpu_seconds=None)
+
     prev: Observation | None = None
-    for at, screen, pane in shot.history:
-        ctx = DetectContext(now=at, first_seen=shot.started_at, stuck_after=stuck_after)
-        prev = classify(screen, pane, facts, prev, ctx)
+    for look in shot.history:
+        ctx = DetectContext(now=look.at, first_seen=shot.started_at, stuck_after=stuck_after)
+        prev = classify(look.screen, look.pane, facts_of(look.facts, look.pane), prev, ctx)
     ctx = DetectContext(now=shot.at, first_seen=shot.started_at, stuck_after=stuck_after)
-    return classify(shot.screen, shot.pane, facts, prev, ctx)
+    return classify(shot.screen, shot.pane, facts_of(shot.facts, shot.pane), prev, ctx)
 
 
 def explain(shot: Shot, obs: Observation) -> str:

@@ -69,6 +69,24 @@ def test_claude2_killed_keeps_stale_title(claude2_shots: dict[str, Shot]) -> Non
 def test_claude2_stalled_stream_becomes_stuck(claude2_shots: dict[str, Shot]) -> None:
     """A stream that stops sending keeps the spinner's clock ticking; past the threshold it is stuck."""
     shot = claude2_shots["stalled-stream"]
-    first = shot.history[0][0]
+    first = shot.history[0].at
     obs = classify_shot(shot, stuck_after=max(1.0, (shot.at - first) - 1.0))
     assert obs.verdict.state is State.STUCK, explain(shot, obs)
+
+
+def test_claude2_silent_tool_is_working_by_its_cpu(claude2_shots: dict[str, Shot]) -> None:
+    """A Bash tool computing without output freezes the screen like a stalled stream (clock only);
+    the CPU time of the tool under claude is what keeps it working, and the screen alone would not."""
+    shot = claude2_shots["silent-tool"]
+    blind = classify_shot(shot, stuck_after=1e9, tool_cpu=False)
+    frozen_for = shot.at - blind.unchanged_since
+    assert frozen_for >= 2.0, f"the screen changed during the tool run ({frozen_for:.1f}s frozen)"
+    threshold = frozen_for - 0.5
+    blind = classify_shot(shot, stuck_after=threshold, tool_cpu=False)
+    assert blind.verdict.state is State.STUCK, explain(shot, blind)
+    obs = classify_shot(shot, stuck_after=threshold)
+    assert obs.verdict.state is State.WORKING, explain(shot, obs)
+    facts = [look.facts for look in shot.history]
+    assert all(f is not None and "python3" in f.commands for f in facts), facts
+    used = [f.tool_cpu_seconds for f in facts if f is not None and f.tool_cpu_seconds is not None]
+    assert used[-1] - used[0] >= 0.5 * (shot.history[-1].at - shot.history[0].at), used

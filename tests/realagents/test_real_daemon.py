@@ -44,6 +44,7 @@ class Seen:
     agent: dict[str, Any]  # GetAgent's dict (or the last ListAgents entry on a timeout)
     problem: str = ""  # why the expected state was not seen ("" when it was)
     waited: float = 0.0  # seconds until the daemon named it
+    first_state: str = ""  # what the daemon said the moment the shot was taken, before any waiting
 
     def report(self) -> str:
         got = f"{self.agent.get('state')!r} ({self.agent.get('detail')!r})" if self.agent else "no agent"
@@ -84,6 +85,7 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
     for shot in shots:
         pane_id, began = shot.pane.pane_id, time.monotonic()
         hint = (hints or {}).get(shot.scenario, "")
+        first = _lookup(daemon, pane_id).get("state", "")
 
         def named(pane_id: str = pane_id, state: str = shot.label.value, hint: str = hint) -> bool:
             agent = _lookup(daemon, pane_id)
@@ -91,9 +93,10 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
 
         try:
             wait_until(named, timeout=WAIT, interval=0.2, what=f"{pane_id} in state {shot.label.value}")
-            yield Seen(shot, daemon.agent(pane_id), waited=time.monotonic() - began)
+            yield Seen(shot, daemon.agent(pane_id), waited=time.monotonic() - began, first_state=first)
         except AssertionError as exc:
-            yield Seen(shot, _lookup(daemon, pane_id), f"{exc}".splitlines()[0], time.monotonic() - began)
+            problem = f"{exc}".splitlines()[0]
+            yield Seen(shot, _lookup(daemon, pane_id), problem, time.monotonic() - began, first)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +111,7 @@ def claude_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: Private
                 *watch(daemon, claude.main_flow(lab), CLAUDE_HINTS),
                 *watch(daemon, claude.retry_and_stop(lab), CLAUDE_HINTS),
                 *watch(daemon, [claude.stalled_stream(lab, seconds=1.0)]),
+                *watch(daemon, [claude.silent_tool(lab, seconds=STUCK_AFTER + 1.5)]),
             ]
         finally:
             daemon.stop()
@@ -145,6 +149,7 @@ CLAUDE_STATES = {
     "529-retrying": State.ERROR,
     "sigstop": State.STUCK,
     "stalled-stream": State.STUCK,
+    "silent-tool": State.WORKING,  # frozen past STUCK_AFTER but for its clock: its tool's CPU says working
 }
 CODEX_STATES = {
     "fresh-prompt": State.IDLE,
@@ -167,6 +172,13 @@ def test_daemon_names_claude2_state(claude_daemon: dict[str, Seen], scenario: st
     assert seen.shot.label is state, "the scenario driver and this table disagree"
     assert not seen.problem and seen.agent["state"] == state.value, seen.report()
     assert seen.agent["kind"] == "claude" and seen.agent["window"].startswith("Claude-"), seen.agent
+
+
+def test_daemon_silent_tool_is_working_at_once(claude_daemon: dict[str, Seen]) -> None:
+    """The tool's screen had been frozen (but for its clock) longer than STUCK_AFTER when the shot was
+    taken: the daemon says working right then, from the tool's CPU time, not after the screen moves."""
+    seen = claude_daemon["silent-tool"]
+    assert seen.first_state == State.WORKING.value, seen.report()
 
 
 def test_daemon_claude_details(claude_daemon: dict[str, Seen]) -> None:

@@ -280,3 +280,43 @@ def test_unnumbered_choice_list_without_input_box_is_a_question() -> None:
     assert verdict.detail.startswith("Choose the text style")
     typed = claude2("> go", "● Done.", typed="first line\n  second line\n  third line")
     assert look(typed).verdict.state is State.UNSUBMITTED  # a multi-line prompt is no menu
+
+
+def _silent_tool_run(cpu_per_look: float, looks: int = 8, gap: float = 50.0) -> list[State]:
+    """A working screen that never changes (a tool runs silently) while the tool uses CPU."""
+    states, prev = [], None
+    for n in range(looks):
+        facts = replace(alive(), tool_cpu_seconds=10.0 + n * cpu_per_look)
+        prev = look(WORKING, facts, prev=prev, context=ctx(now=NOW + n * gap))
+        states.append(prev.verdict.state)
+    return states
+
+
+def test_busy_tool_keeps_a_silent_screen_working() -> None:
+    """A build at half a CPU behind an unchanged spinner is work, however long it takes."""
+    assert set(_silent_tool_run(cpu_per_look=25.0)) == {State.WORKING}
+
+
+def test_idle_tool_does_not_hide_a_stall() -> None:
+    """Background processes ticking now and then (an MCP server, a git status) are not progress."""
+    assert _silent_tool_run(cpu_per_look=0.5)[-1] is State.STUCK
+    assert _silent_tool_run(cpu_per_look=0.0)[-1] is State.STUCK
+
+
+def test_tool_cpu_going_down_is_no_progress() -> None:
+    """A tool reparented away takes its CPU time with it: the sum falls, which says nothing."""
+    states, prev = [], None
+    for n in range(8):
+        facts = replace(alive(), tool_cpu_seconds=100.0 - n)
+        prev = look(WORKING, facts, prev=prev, context=ctx(now=NOW + n * 50))
+        states.append(prev.verdict.state)
+    assert states[-1] is State.STUCK
+
+
+def test_stuck_agent_whose_tool_gets_busy_works_again() -> None:
+    prev = None
+    for n in range(8):
+        prev = look(WORKING, replace(alive(), tool_cpu_seconds=1.0), prev=prev, context=ctx(now=NOW + n * 50))
+    assert prev is not None and prev.verdict.state is State.STUCK
+    busy = look(WORKING, replace(alive(), tool_cpu_seconds=30.0), prev=prev, context=ctx(now=NOW + 400))
+    assert busy.verdict.state is State.WORKING and busy.unchanged_since == NOW + 400

@@ -119,3 +119,25 @@ def test_missing_pane_process() -> None:
 def test_live_agent_preferred_over_zombie() -> None:
     procs = table(BASH, child(200, "claude", (), "Z"), child(201, "claude", ("claude",)))
     assert find_agent(pane(), procs).agent_pid == 201
+
+
+def test_tool_cpu_counts_what_the_agent_runs_not_the_agent() -> None:
+    """The agent's own CPU (spinner redraws) and its own helper processes are no tool work; a build below
+    it is, and so are children that have exited (their time moves into the parent's cutime)."""
+    agent = ProcessInfo(200, 100, "S", "claude", ("claude",), 200, 200, cpu_seconds=50.0, child_cpu_seconds=1.5)
+    build = ProcessInfo(300, 200, "R", "make", ("make", "-j2"), 300, 200, cpu_seconds=4.0, child_cpu_seconds=2.0)
+    compiler = ProcessInfo(301, 300, "R", "cc1", ("cc1",), 300, 200, cpu_seconds=3.0)
+    facts = find_agent(pane(), table(BASH, agent, build, compiler))
+    assert facts.tool_cpu_seconds == 1.5 + 4.0 + 2.0 + 3.0
+
+
+def test_tool_cpu_skips_the_agents_own_tui() -> None:
+    launcher = ProcessInfo(200, 100, "S", "node", ("node", "/x/node_modules/.bin/codex"), 200, 200, cpu_seconds=1.0)
+    tui = ProcessInfo(300, 200, "S", "codex", ("/x/vendor/codex/codex",), 200, 200, cpu_seconds=80.0)
+    tool = ProcessInfo(400, 300, "R", "pytest", ("python3", "-m", "pytest"), 400, 200, cpu_seconds=6.0)
+    facts = find_agent(pane(), table(BASH, launcher, tui, tool))
+    assert (facts.agent_pid, facts.tool_cpu_seconds) == (200, 6.0)
+
+
+def test_no_agent_no_tool_cpu() -> None:
+    assert find_agent(pane(), table(BASH)).tool_cpu_seconds is None

@@ -11,9 +11,9 @@ from tmux_orc.model import AgentView, Kind, Role, State
 T0 = 5_000.0
 
 
-def view(state: State = State.CRASHED, role: Role = Role.PM, since: float = T0, window: str = "0",
-         detail: str = "") -> AgentView:
-    target = f"proj:{window}.0"
+def view(state: State = State.CRASHED, role: Role = Role.PM, since: float = T0, index: int = 0,
+         window: str = "Claude-pm", detail: str = "") -> AgentView:
+    target = f"proj:{index}.0"
     return AgentView(id=target, target=target, session="proj", window=window, pane_id="%1", role=role,
                      kind=Kind.CLAUDE, state=state, state_since=since, detail=detail)
 
@@ -83,8 +83,17 @@ def test_in_progress_grace_backoff_and_give_up_once() -> None:
 def test_respawned_pm_in_a_new_window_shares_the_crash_count() -> None:
     p = policy(max_attempts=1, grace=0)
     attempt(p, T0)
-    d = p.decide(view(window="7"), 3, T0 + 10)
+    d = p.decide(view(index=7), 3, T0 + 10)
     assert d.action == Action.GIVE_UP
+
+
+def test_two_pm_windows_of_one_session_count_apart() -> None:
+    p = policy(max_attempts=1, grace=0)
+    attempt(p, T0)
+    assert p.decide(view(index=0), 3, T0 + 10).action == Action.GIVE_UP
+    other = view(index=3, window="Claude-pm-backend")
+    assert recovery_key(other) != recovery_key(view())
+    assert p.decide(other, 3, T0 + 10).action == Action.RECOVER
 
 
 def test_backoff_is_capped() -> None:

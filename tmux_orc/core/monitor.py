@@ -18,7 +18,7 @@ from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, Eve
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
-from tmux_orc.detect.engine import DetectContext, classify
+from tmux_orc.detect.engine import DetectContext, classify, tool_progress
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
@@ -273,7 +273,9 @@ class MonitorCore:
                           rec.observation.verdict.state, again.verdict.state)
 
     def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
-        inputs = (rec.facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
+        # Tool CPU time moves every cycle a tool runs: it is judged by tool_progress, not compared.
+        facts = replace(rec.facts, tool_cpu_seconds=None)
+        inputs = (facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
         if (
             prev is not None
@@ -281,9 +283,10 @@ class MonitorCore:
             and (screen is None or screen == rec.screen)
             and inputs == rec.inputs
             and not rec.hook_pending
+            and not (prev.verdict.state is State.STUCK and tool_progress(prev, rec.facts, now))
         ):
             # Same screen, same facts, and a state no clock can change: the verdict stands.
-            observation = replace(prev, at=now)
+            observation = replace(prev, at=now, tool_cpu_seconds=rec.facts.tool_cpu_seconds)
             report.classify_skipped += 1
         else:
             if screen is not None:

@@ -27,9 +27,10 @@ HEALTHY_STATES = frozenset({State.WORKING, State.IDLE, State.WAITING_INPUT, Stat
 
 
 def recovery_key(agent: AgentView) -> str:
-    """The memory key of an agent: one per session for PMs (a respawned PM lands in a new window, and
-    its crash loop must still be counted), the agent id otherwise. ``record_*`` take this key."""
-    return f"pm@{agent.session}" if agent.role == Role.PM else agent.id
+    """The memory key of an agent: for a PM its session and window name (a respawned PM lands in a new
+    window of the same name, at another index, and its crash loop must still be counted; two PM windows
+    of one session count apart), the agent id otherwise. ``record_*`` take this key."""
+    return f"pm@{agent.session}/{agent.window}" if agent.role == Role.PM else agent.id
 
 
 class Action(StrEnum):

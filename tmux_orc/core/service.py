@@ -232,6 +232,7 @@ class MonitorService:
                 "stopped": facts.stopped,
                 "shell_in_foreground": facts.shell_in_foreground,
                 "commands": list(facts.commands),
+                "tool_cpu_seconds": round(facts.tool_cpu_seconds or 0.0, 2),
                 "pane_dead": rec.pane.dead,
                 "pane_title": rec.pane.title,
                 "current_command": rec.pane.current_command,

@@ -2,8 +2,9 @@
 
 Decision order: process facts (dead pane, no agent program, stopped program) decide first and words
 never crash an agent; then the profile's rules read the bottom of the screen; a working screen that
-has not changed for ``stuck_after`` seconds is stuck; hook events fill in when the screen says
-nothing; an agent whose screen is not recognised is ``starting`` while young, else ``unknown``.
+has not changed, with no tool of the agent busy on a CPU, for ``stuck_after`` seconds is stuck; hook
+events fill in when the screen says nothing; an agent whose screen is not recognised is ``starting``
+while young, else ``unknown``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pa
 _RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
+TOOL_BUSY_SHARE = 0.1  # tools using a tenth of a CPU between two looks count as progress for the stuck check
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,15 @@ def _fallback(ctx: DetectContext, layout: Layout) -> Verdict:
     return Verdict(State.UNKNOWN, "screen not recognised", "screen.unrecognised", evidence)
 
 
+def tool_progress(prev: Observation | None, facts: ProcessFacts, now: float) -> bool:
+    """The agent's tools (a build, a test run) used at least ``TOOL_BUSY_SHARE`` of a CPU since the
+    previous look: a silent screen then is work going on, not a stall."""
+    if prev is None or prev.tool_cpu_seconds is None or facts.tool_cpu_seconds is None:
+        return False
+    used = facts.tool_cpu_seconds - prev.tool_cpu_seconds
+    return used > 0 and used >= TOOL_BUSY_SHARE * max(now - prev.at, 0.0)
+
+
 def _fingerprint(layout: Layout, title: str) -> int:
     """What "the screen changed" means for the stuck check: the live region without its clocks
     (:meth:`Layout.fingerprint`) and the pane title without its spinner frame."""
@@ -208,7 +219,7 @@ def _decide(
     profile = profiles.get(facts.kind)
     layout = read_layout(screen, profile.shape if profile is not None else ScreenShape())
     screen_hash = _fingerprint(layout, pane.title)
-    same = prev is not None and prev.screen_hash == screen_hash
+    same = prev is not None and prev.screen_hash == screen_hash and not tool_progress(prev, facts, ctx.now)
     unchanged_since = prev.unchanged_since if prev is not None and same else ctx.now
     verdict = _crash_verdict(pane, facts, screen, profiles)
     if verdict is None and facts.stopped:
@@ -226,11 +237,17 @@ def _decide(
     if verdict.state is State.WORKING and frozen_for >= ctx.stuck_after:
         verdict = Verdict(
             State.STUCK,
-            f"working screen unchanged for {frozen_for:.0f}s ({verdict.detail})",
+            f"working screen unchanged, no tool busy, for {frozen_for:.0f}s ({verdict.detail})",
             "stuck.unchanged",
             verdict.evidence,
         )
-    return Observation(at=ctx.now, verdict=verdict, screen_hash=screen_hash, unchanged_since=unchanged_since)
+    return Observation(
+        at=ctx.now,
+        verdict=verdict,
+        screen_hash=screen_hash,
+        unchanged_since=unchanged_since,
+        tool_cpu_seconds=facts.tool_cpu_seconds,
+    )
 
 
 def classify(

@@ -118,6 +118,17 @@ def _shell_in_foreground(tree: list[ProcessInfo]) -> bool:
     return bool(members) and all(is_shell(proc) for proc in members)
 
 
+def _tool_cpu(agent: ProcessInfo, kind: Kind, table: ProcessTable) -> float:
+    """CPU seconds of what the agent runs: its children that have exited, and every process below it
+    that is not the agent program itself (Codex's native TUI under its node launcher draws a spinner)."""
+    total = agent.child_cpu_seconds
+    for _depth, proc in table.descendants(agent.pid):
+        total += proc.child_cpu_seconds
+        if program_kind(proc) is not kind:
+            total += proc.cpu_seconds
+    return total
+
+
 def find_agent(pane: PaneInfo, table: ProcessTable) -> ProcessFacts:
     """Walk the tree from ``pane.pane_pid`` (itself included, breadth first) for an agent program.
 
@@ -138,7 +149,13 @@ def find_agent(pane: PaneInfo, table: ProcessTable) -> ProcessFacts:
         stopped = proc.state in _STOPPED or any(
             p.state in _STOPPED and program_kind(p) is kind for p in tree if p.pid != proc.pid
         )
-        return ProcessFacts(kind=kind, agent_pid=proc.pid, stopped=stopped, commands=commands)
+        return ProcessFacts(
+            kind=kind,
+            agent_pid=proc.pid,
+            stopped=stopped,
+            commands=commands,
+            tool_cpu_seconds=_tool_cpu(proc, kind, table),
+        )
     shells = [proc for proc in tree if is_shell(proc) and proc.state not in _ALIVE_EXCLUDED]
     if dead_kind is not None:
         kind = dead_kind
