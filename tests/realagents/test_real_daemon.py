@@ -45,6 +45,7 @@ class Seen:
     problem: str = ""  # why the expected state was not seen ("" when it was)
     waited: float = 0.0  # seconds until the daemon named it
     first_state: str = ""  # what the daemon said the moment the shot was taken, before any waiting
+    first_explain: dict[str, Any] | None = None  # and its Explain of the agent then
 
     def report(self) -> str:
         got = f"{self.agent.get('state')!r} ({self.agent.get('detail')!r})" if self.agent else "no agent"
@@ -75,6 +76,13 @@ def _lookup(daemon: DaemonProcess, pane_id: str) -> dict[str, Any]:
     return {}
 
 
+def _explain(daemon: DaemonProcess, pane_id: str) -> dict[str, Any] | None:
+    try:
+        return daemon.call("Explain", "s", pane_id)[0]  # type: ignore[no-any-return]
+    except Exception:  # the agent vanished between the two calls
+        return None
+
+
 # Two shots in a row may share a state (the 529 error, then the 500 one): then the detail tells them apart.
 CLAUDE_HINTS = {"429": "429", "529": "529", "500": "500", "529-retrying": "retrying"}
 
@@ -86,6 +94,7 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
         pane_id, began = shot.pane.pane_id, time.monotonic()
         hint = (hints or {}).get(shot.scenario, "")
         first = _lookup(daemon, pane_id).get("state", "")
+        first_explain = _explain(daemon, pane_id) if first else None
 
         def named(pane_id: str = pane_id, state: str = shot.label.value, hint: str = hint) -> bool:
             agent = _lookup(daemon, pane_id)
@@ -93,10 +102,10 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
 
         try:
             wait_until(named, timeout=WAIT, interval=0.2, what=f"{pane_id} in state {shot.label.value}")
-            yield Seen(shot, daemon.agent(pane_id), waited=time.monotonic() - began, first_state=first)
+            yield Seen(shot, daemon.agent(pane_id), "", time.monotonic() - began, first, first_explain)
         except AssertionError as exc:
             problem = f"{exc}".splitlines()[0]
-            yield Seen(shot, _lookup(daemon, pane_id), problem, time.monotonic() - began, first)
+            yield Seen(shot, _lookup(daemon, pane_id), problem, time.monotonic() - began, first, first_explain)
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +188,9 @@ def test_daemon_silent_tool_is_working_at_once(claude_daemon: dict[str, Seen]) -
     taken: the daemon says working right then, from the tool's CPU time, not after the screen moves."""
     seen = claude_daemon["silent-tool"]
     assert seen.first_state == State.WORKING.value, seen.report()
+    why = seen.first_explain
+    assert why is not None and why["observed_at"] - why["unchanged_since"] >= STUCK_AFTER, why
+    assert why["facts"]["tool_cpu_share"] >= 0.1 and "python3" in why["facts"]["commands"], why
 
 
 def test_daemon_claude_details(claude_daemon: dict[str, Seen]) -> None:

@@ -26,6 +26,8 @@ def test_parse_stat_rejects_truncated_lines() -> None:
 def test_cpu_time_of_a_real_process() -> None:
     """A child that spins for half a second shows about that much CPU, then its parent's cutime has it."""
     spin = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\ntime.sleep(5)"
+    before = read_process(os.getpid())
+    assert before is not None
     proc = subprocess.Popen([sys.executable, "-c", spin])
     try:
         deadline = time.monotonic() + 10
@@ -39,4 +41,4 @@ def test_cpu_time_of_a_real_process() -> None:
         proc.kill()
         proc.wait()
     me = read_process(os.getpid())
-    assert me is not None and me.child_cpu_seconds >= 0.45
+    assert me is not None and me.child_cpu_seconds - before.child_cpu_seconds >= 0.45

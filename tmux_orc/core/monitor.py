@@ -18,7 +18,8 @@ from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, Eve
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
-from tmux_orc.detect.engine import DetectContext, classify, tool_progress
+from tmux_orc.detect import toolcpu
+from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 # States whose verdict depends on nothing but the screen and the facts (no timer can change them).
-TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED,
-                             State.STUCK})
+# Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
+TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
 SAMPLES_PER_CYCLE = 2
 
 
@@ -273,7 +274,7 @@ class MonitorCore:
                           rec.observation.verdict.state, again.verdict.state)
 
     def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
-        # Tool CPU time moves every cycle a tool runs: it is judged by tool_progress, not compared.
+        # Tool CPU time moves whenever a tool runs: the stuck check reads it over a window, no compare.
         facts = replace(rec.facts, tool_cpu_seconds=None)
         inputs = (facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
@@ -283,10 +284,10 @@ class MonitorCore:
             and (screen is None or screen == rec.screen)
             and inputs == rec.inputs
             and not rec.hook_pending
-            and not (prev.verdict.state is State.STUCK and tool_progress(prev, rec.facts, now))
         ):
             # Same screen, same facts, and a state no clock can change: the verdict stands.
-            observation = replace(prev, at=now, tool_cpu_seconds=rec.facts.tool_cpu_seconds)
+            tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
+            observation = replace(prev, at=now, tools=tools)
             report.classify_skipped += 1
         else:
             if screen is not None:

@@ -21,6 +21,7 @@ from tmux_orc.core.events import RolloutStageChanged, StatusChanged
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.recovery import RecoveryManager
 from tmux_orc.core.rollout import LEGACY, HealthSample, RolloutManager, sessions_on_new, stage_fraction
+from tmux_orc.detect import toolcpu
 from tmux_orc.model import AgentView, RolloutStage
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,7 @@ class MonitorService:
                 "shell_in_foreground": facts.shell_in_foreground,
                 "commands": list(facts.commands),
                 "tool_cpu_seconds": round(facts.tool_cpu_seconds or 0.0, 2),
+                "tool_cpu_share": round(toolcpu.busy_share(obs.tools, facts, obs.at) or 0.0, 3) if obs else 0.0,
                 "pane_dead": rec.pane.dead,
                 "pane_title": rec.pane.title,
                 "current_command": rec.pane.current_command,

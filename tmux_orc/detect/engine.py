@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tmux_orc.detect import toolcpu
 from tmux_orc.detect.profiles import DEFAULT_PROFILES
 from tmux_orc.detect.ratelimit import parse_reset
 from tmux_orc.detect.rules import Profile, Profiles, Rule
@@ -35,7 +36,7 @@ _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pa
 _RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
-TOOL_BUSY_SHARE = 0.1  # tools using a tenth of a CPU between two looks count as progress for the stuck check
+TOOL_CAP = 4  # a screen frozen this many stuck thresholds is stuck, however busy its tools look
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +191,6 @@ def _fallback(ctx: DetectContext, layout: Layout) -> Verdict:
     return Verdict(State.UNKNOWN, "screen not recognised", "screen.unrecognised", evidence)
 
 
-def tool_progress(prev: Observation | None, facts: ProcessFacts, now: float) -> bool:
-    """The agent's tools (a build, a test run) used at least ``TOOL_BUSY_SHARE`` of a CPU since the
-    previous look: a silent screen then is work going on, not a stall."""
-    if prev is None or prev.tool_cpu_seconds is None or facts.tool_cpu_seconds is None:
-        return False
-    used = facts.tool_cpu_seconds - prev.tool_cpu_seconds
-    return used > 0 and used >= TOOL_BUSY_SHARE * max(now - prev.at, 0.0)
-
-
 def _fingerprint(layout: Layout, title: str) -> int:
     """What "the screen changed" means for the stuck check: the live region without its clocks
     (:meth:`Layout.fingerprint`) and the pane title without its spinner frame."""
@@ -219,7 +211,8 @@ def _decide(
     profile = profiles.get(facts.kind)
     layout = read_layout(screen, profile.shape if profile is not None else ScreenShape())
     screen_hash = _fingerprint(layout, pane.title)
-    same = prev is not None and prev.screen_hash == screen_hash and not tool_progress(prev, facts, ctx.now)
+    same = prev is not None and prev.screen_hash == screen_hash
+    tools = toolcpu.record(prev.tools if prev is not None else None, facts, ctx.now, ctx.stuck_after)
     unchanged_since = prev.unchanged_since if prev is not None and same else ctx.now
     verdict = _crash_verdict(pane, facts, screen, profiles)
     if verdict is None and facts.stopped:
@@ -235,18 +228,24 @@ def _decide(
         verdict = _fallback(ctx, layout)
     frozen_for = ctx.now - unchanged_since
     if verdict.state is State.WORKING and frozen_for >= ctx.stuck_after:
-        verdict = Verdict(
-            State.STUCK,
-            f"working screen unchanged, no tool busy, for {frozen_for:.0f}s ({verdict.detail})",
-            "stuck.unchanged",
-            verdict.evidence,
-        )
+        verdict = _frozen_verdict(verdict, frozen_for, toolcpu.busy_share(tools, facts, ctx.now), ctx.stuck_after)
     return Observation(
-        at=ctx.now,
-        verdict=verdict,
-        screen_hash=screen_hash,
-        unchanged_since=unchanged_since,
-        tool_cpu_seconds=facts.tool_cpu_seconds,
+        at=ctx.now, verdict=verdict, screen_hash=screen_hash, unchanged_since=unchanged_since, tools=tools
+    )
+
+
+def _frozen_verdict(verdict: Verdict, frozen_for: float, share: float | None, stuck_after: float) -> Verdict:
+    """A working screen frozen past the threshold: stuck, unless a silent tool is busy (up to a cap)."""
+    cpu = f"tools used {share:.0%} of a CPU over the last {stuck_after:.0f}s" if share is not None else ""
+    if toolcpu.tools_busy(share) and frozen_for < TOOL_CAP * stuck_after:
+        return Verdict(State.WORKING, f"{verdict.detail} (a silent tool is busy)", verdict.rule,
+                       (*verdict.evidence, cpu))
+    why = "tools idle" if not toolcpu.tools_busy(share) else f"over {TOOL_CAP}x the threshold"
+    return Verdict(
+        State.STUCK,
+        f"working screen unchanged for {frozen_for:.0f}s, {why} ({verdict.detail})",
+        "stuck.unchanged",
+        (*verdict.evidence, cpu) if cpu else verdict.evidence,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tmux_orc.detect import toolcpu
 from tmux_orc.detect.rules import Profiles
 from tmux_orc.model import Observation, ProcessFacts
 
@@ -23,6 +24,10 @@ def explain(observation: Observation, facts: ProcessFacts | None = None) -> list
         lines.append(f"process:   {facts.kind} {agent}" + (f" ({', '.join(flags)})" if flags else ""))
         if facts.commands:
             lines.append(f"tree:      {' > '.join(facts.commands)}")
+        share = toolcpu.busy_share(observation.tools, facts, observation.at)
+        if share is not None and observation.tools is not None:
+            span = observation.at - observation.tools.samples[0][0]
+            lines.append(f"tools:     {share:.0%} of a CPU over the last {span:.0f}s")
     unchanged = observation.at - observation.unchanged_since
     lines.append(f"screen:    hash {observation.screen_hash:016x}, unchanged for {unchanged:.0f}s")
     return lines
