@@ -43,9 +43,12 @@ def test_busy_silent_tool_is_working_up_to_the_cap() -> None:
     assert "over 4x" in dict(looks)[TOOL_CAP * STUCK_AFTER + 60].verdict.detail
 
 
-def test_frozen_screen_without_tools_is_stuck() -> None:
-    by_time = states(run(lambda t: 0.0, until=STUCK_AFTER + 20))
+def test_frozen_screen_without_tools_is_stuck_with_a_steady_detail() -> None:
+    looks = run(lambda t: 0.0, until=STUCK_AFTER + 100)
+    by_time = states(looks)
     assert by_time[STUCK_AFTER - 10] is State.WORKING and by_time[STUCK_AFTER + 20] is State.STUCK
+    details = {obs.verdict.detail for t, obs in looks if t >= STUCK_AFTER}
+    assert len(details) == 1 and "tools idle" in details.pop()  # no PropertiesChanged every cycle
 
 
 def test_bursts_of_a_background_process_do_not_hide_a_stall() -> None:

@@ -236,16 +236,19 @@ def _decide(
 
 def _frozen_verdict(verdict: Verdict, frozen_for: float, share: float | None, stuck_after: float) -> Verdict:
     """A working screen frozen past the threshold: stuck, unless a silent tool is busy (up to a cap)."""
-    cpu = f"tools used {share:.0%} of a CPU over the last {stuck_after:.0f}s" if share is not None else ""
+    cpu = f"tools used {share:.0%} of a CPU over about the last {stuck_after:.0f}s" if share is not None else ""
     if toolcpu.tools_busy(share) and frozen_for < TOOL_CAP * stuck_after:
         return Verdict(State.WORKING, f"{verdict.detail} (a silent tool is busy)", verdict.rule,
                        (*verdict.evidence, cpu))
+    # The detail stays the same while the agent stays stuck (no PropertiesChanged every cycle); the
+    # evidence and state_since carry the figures.
+    limit = stuck_after if not toolcpu.tools_busy(share) else TOOL_CAP * stuck_after
     why = "tools idle" if not toolcpu.tools_busy(share) else f"over {TOOL_CAP}x the threshold"
     return Verdict(
         State.STUCK,
-        f"working screen unchanged for {frozen_for:.0f}s, {why} ({verdict.detail})",
+        f"working screen unchanged for over {limit:.0f}s, {why} ({verdict.detail})",
         "stuck.unchanged",
-        (*verdict.evidence, cpu) if cpu else verdict.evidence,
+        (*verdict.evidence, f"frozen for {frozen_for:.0f}s", *([cpu] if cpu else [])),
     )
 
 
