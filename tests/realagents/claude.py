@@ -8,6 +8,7 @@ like a user. The scenario functions drive the CLI into one state each and return
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -18,18 +19,47 @@ from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, wait_proc_state
-from tests.realagents.shots import Shot, live_facts, shoot, watch
+from tests.realagents.shots import Shot, live_facts, shoot, watch, watch_until_frozen
 from tmux_orc.model import State
 
 CLAUDE_2 = "2.1.330"  # pinned in scripts/install-agents
 CLAUDE_1 = "1.0.128"
 API_KEY = "sk-ant-api03-" + "f" * 60 + "FAKEKEYFORTESTS00001"
 PS1 = r"user@host:\w$ "
+TRUST_YES = r"Yes, I trust this folder|Yes, proceed"
 NAMES = ("claude",)  # what the agent process is called under the pane (comm / argv[0])
 
 
+def claude_prefix(generation: int) -> Path:
+    """The npm prefix of the pinned Claude Code of a generation, or another release named by
+    ``TMUX_ORC_TEST_CLAUDE<generation>_PREFIX`` (``npm install --prefix DIR @anthropic-ai/claude-code@X``)."""
+    override = os.environ.get(f"TMUX_ORC_TEST_CLAUDE{generation}_PREFIX")
+    return Path(override) if override else AGENTS_DIR / f"claude-{generation}"
+
+
+CLAUDE_20_PREFIX = AGENTS_DIR / "claude-2.0"  # an older 2.x release (node cli.js, other dialogs), see install-agents
+
+
+def prefix_bin(prefix: Path) -> Path:
+    return prefix / "node_modules" / ".bin" / "claude"
+
+
+def prefix_version(prefix: Path) -> str:
+    """The release installed under ``prefix`` (its package.json), "" when none is."""
+    package = prefix / "node_modules" / "@anthropic-ai" / "claude-code" / "package.json"
+    try:
+        return str(json.loads(package.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
 def claude_bin(generation: int) -> Path:
-    return AGENTS_DIR / f"claude-{generation}" / "node_modules" / ".bin" / "claude"
+    return prefix_bin(claude_prefix(generation))
+
+
+def claude_version(generation: int) -> str:
+    """The installed release of a generation, else the pinned one."""
+    return prefix_version(claude_prefix(generation)) or (CLAUDE_2 if generation == 2 else CLAUDE_1)
 
 
 def _closed_port() -> int:
@@ -70,37 +100,54 @@ class ClaudeAgent:
     def wait_working(self, timeout: float = 20.0) -> str:
         return self.pane.wait_for(lambda s: "esc to interrupt" in s and "…" in s, "spinner", timeout)
 
-    def accept_trust(self) -> None:
-        """Select `Yes, I trust this folder`, then Enter.
+    def choose(self, option: str) -> None:
+        """Move a dialog's ``❯`` to the option matching the regex ``option``, then Enter.
 
-        The list wraps (Down from Yes goes back to `No, exit`) and a key sent before the dialog's input
-        handler is mounted is dropped, so: wait for the dialog to settle, press Down once, and give a slow
-        render plenty of time before concluding the key was lost. Enter only with Yes on screen.
+        Lists wrap (Down from the last option goes back to the first) and a key sent before the dialog's
+        input handler is mounted is dropped: so one Down at a time, each seen to move the pointer (a slow
+        render gets 15 s) before the next; a key that moved nothing is sent again.
         """
-        selected = re.compile(r"❯\s+(\d\.\s+)?Yes, I trust this folder")
-        self.pane.wait_stable(1.0)
-        for _ in range(3):
+        target = re.compile(rf"❯\s+(?:\d+\.\s+)?(?:{option})")
+        pointer = re.compile(r"^\s*❯\s+(?:\d+\.\s+)?(.+?)\s*$", re.M)
+        for _ in range(8):
+            screen = self.pane.capture()
+            if target.search(screen):
+                break
+            before = pointer.findall(screen)
             self.pane.keys("Down")
             try:
-                self.pane.wait_for(lambda s: selected.search(s) is not None, "trust: Yes selected", 15.0)
-                break
+                self.pane.wait_for(lambda s, b=before: pointer.findall(s) != b, "the dialog pointer to move", 15.0)
             except ScreenTimeout:
                 continue
         else:
-            raise ScreenTimeout("trust: Yes selected", self.pane.capture())
+            raise ScreenTimeout(f"option {option!r} selected", self.pane.capture())
         self.pane.keys("Enter")
 
-    def decline_trust(self) -> str:
-        """Enter on the preselected `No, exit` (again, if the first key was dropped); the screen after exit."""
-        declined = lambda s: "isn't trusted" in s and s.rstrip().endswith("$")  # noqa: E731
+    def wait_trust_dialog(self) -> str:
+        """The folder-trust dialog (2.1: `Yes, I trust this folder`; 2.0: `Yes, proceed`)."""
+        return self.pane.wait_regex(TRUST_YES, timeout=30)
+
+    def accept_trust(self) -> None:
         self.pane.wait_stable(1.0)
-        for _ in range(3):
-            self.pane.keys("Enter")
+        self.choose(TRUST_YES)
+
+    def decline_trust(self) -> str:
+        """Choose `No, exit` (again, if the Enter was dropped); the screen once the shell is back."""
+        self.pane.wait_stable(1.0)
+        self.choose("No, exit")
+        back = lambda s: s.rstrip().endswith("$") and self.pid() is None  # noqa: E731
+        for _ in range(2):
             try:
-                return self.pane.wait_for(declined, "trust declined, shell back", 15.0)
+                return self.pane.wait_for(back, "trust declined, shell back", 15.0)
             except ScreenTimeout:
-                continue
-        raise ScreenTimeout("trust declined, shell back", self.pane.capture())
+                self.pane.keys("Enter")
+        return self.pane.wait_for(back, "trust declined, shell back", 15.0)
+
+    def ask_before_tools(self) -> None:
+        """Leave auto mode (2.1's default) for the mode where each tool call asks; 2.0 starts there."""
+        if "auto mode on" in self.pane.capture().replace("\xa0", " "):
+            self.pane.keys("BTab")
+            self.pane.wait_text("manual mode on")
 
     def send(self, text: str) -> None:
         self.pane.type(text)
@@ -114,12 +161,25 @@ class ClaudeLab:
 
     root: Path
     generation: int = 2
+    prefix: Path | None = None  # the npm prefix of the release to run; None: the generation's pinned one
     fake: fa.FakeAnthropic = field(default_factory=fa.FakeAnthropic)
     box: TmuxBox = field(init=False)
     session: str = "team"
 
     def __post_init__(self) -> None:
         self.box = TmuxBox(self.root)
+        if self.prefix is None:
+            self.prefix = claude_prefix(self.generation)
+
+    @property
+    def bin(self) -> Path:
+        assert self.prefix is not None
+        return prefix_bin(self.prefix)
+
+    @property
+    def version(self) -> str:
+        assert self.prefix is not None
+        return prefix_version(self.prefix) or claude_version(self.generation)
 
     def __enter__(self) -> ClaudeLab:
         self.fake.start()
@@ -140,7 +200,7 @@ class ClaudeLab:
         }
         if onboarded:
             config["hasCompletedOnboarding"] = True
-            config["lastOnboardingVersion"] = CLAUDE_2 if self.generation == 2 else CLAUDE_1
+            config["lastOnboardingVersion"] = self.version
         if trusted:
             config["projects"] = {
                 str(project): {"hasTrustDialogAccepted": True, "allowedTools": [], "mcpServers": {}, "history": []}
@@ -164,7 +224,7 @@ class ClaudeLab:
         home = self.home(window.lower(), project, onboarded=onboarded, trusted=trusted)
         env = {
             "HOME": str(home),
-            "PATH": f"{claude_bin(self.generation).parent}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": f"{self.bin.parent}:/usr/local/bin:/usr/bin:/bin",
             "PS1": PS1,
             "TERM": "xterm-256color",
             "LANG": "C.UTF-8",
@@ -195,14 +255,14 @@ def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
     API errors, and finally a kill."""
     agent = lab.launch("Claude-developer", trusted=False)
     pane, fake = agent.pane, lab.fake
-    pane.wait_text("Yes, I trust this folder", timeout=30)
+    agent.wait_trust_dialog()
     yield agent.shot("trust-dialog", State.WAITING_INPUT, "folder trust dialog: ❯ No, exit / Yes, I trust")
     agent.accept_trust()
     yield agent.shot("fresh-prompt", State.IDLE, "empty ❯ prompt between rules, auto-mode footer", agent.wait_ready())
 
     pane.type("say hello")
     yield agent.shot(
-        "typed", State.UNSUBMITTED, "❯ say hello in the box, nothing streaming", pane.wait_text("❯ say hello")
+        "typed", State.UNSUBMITTED, "❯ say hello in the box, nothing streaming", pane.wait_regex(r"^(?:❯|>)\s+say hel")
     )
 
     fake.push(fa.SlowStream(seconds=20))
@@ -222,8 +282,7 @@ def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
     pane.wait_text("All done: hello!")
     yield agent.shot("after-turn", State.IDLE, "reply shown, `✻ <Verb> for Ns · done <time>`", agent.wait_ready())
 
-    pane.keys("BTab")  # auto -> manual: tool calls ask first
-    pane.wait_text("manual mode on")
+    agent.ask_before_tools()
     fake.push(fa.ToolUse("touch permission-probe.txt", "Create a probe file"))
     agent.send("make a probe file")
     yield agent.shot(
@@ -235,26 +294,28 @@ def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
     pane.keys("Escape")
     agent.wait_ready()
 
-    fake.push(fa.rate_limited())
+    fake.push(*[fa.rate_limited()] * 3)  # 2.0 (like 1.x) retries a failed stream without streaming
     agent.send("once more")
     yield agent.shot(
-        "429", State.RATE_LIMITED, "● API Error: Request rejected (429) · <message>", pane.wait_text("(429)")
+        "429", State.RATE_LIMITED, "● API Error: Request rejected (429) · <message>", pane.wait_regex(r"429")
     )
     agent.wait_ready()
 
-    fake.push(fa.overloaded())
+    fake.clear()
+    fake.push(*[fa.overloaded()] * 3)
     agent.send("and again")
     yield agent.shot(
         "529",
         State.ERROR,
         "● API Error: 529 Overloaded. This is a server-side issue…",
-        pane.wait_text("API Error: 529"),
+        pane.wait_regex(r"API Error:? 529"),
     )
     agent.wait_ready()
 
-    fake.push(fa.server_error())
+    fake.clear()
+    fake.push(*[fa.server_error()] * 3)
     agent.send("last try")
-    yield agent.shot("500", State.ERROR, "● API Error: 500 Internal server error…", pane.wait_text("API Error: 500"))
+    yield agent.shot("500", State.ERROR, "● API Error: 500 Internal server error…", pane.wait_regex(r"API Error:? 500"))
     agent.wait_ready()
 
     pane.signal_agent(NAMES, signal.SIGKILL)
@@ -271,13 +332,13 @@ def retry_and_stop(lab: ClaudeLab) -> Iterator[Shot]:
     agent = lab.launch("Claude-qa", retries=None)
     pane, fake = agent.pane, lab.fake
     agent.wait_ready()
-    fake.push(*[fa.overloaded()] * 4)
+    fake.push(*[fa.overloaded()] * 12)  # more than the default 10 retries: the retry line stays up
     agent.send("please")
     yield agent.shot(
         "529-retrying",
         State.ERROR,
         "✻ 529 Overloaded · retrying in Ns · attempt n/10, esc to interrupt",
-        pane.wait_text("Overloaded · retrying in", "attempt", timeout=30),
+        pane.wait_regex(r"(?i)retrying in.*attempt", timeout=30),
     )
     pane.signal_agent(NAMES, signal.SIGTERM)
     fake.clear()
@@ -307,7 +368,10 @@ def stalled_stream(lab: ClaudeLab, seconds: float = 5.0) -> Shot:
     lab.fake.push(fa.SlowStream(seconds=120, interval=60, word="partial "))
     agent.send("stall please")
     agent.wait_working()
-    agent.pane.wait_regex(r"↓ [1-9]\d* tokens", timeout=10)  # the one delta has arrived; nothing follows
+    try:  # the one delta has arrived; nothing follows (2.0 shows no token counter: just wait a little)
+        agent.pane.wait_regex(r"↓ [1-9]\d* tokens", timeout=10)
+    except ScreenTimeout:
+        time.sleep(2.0)
     time.sleep(1.0)  # let its token counter finish counting up
     history = watch(agent.pane, seconds)
     shot = agent.shot("stalled-stream", State.STUCK, "spinner whose clock ticks while no token arrives")
@@ -319,12 +383,12 @@ SPIN = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end:\
 
 def silent_tool(lab: ClaudeLab, seconds: float = 4.0) -> Shot:
     """A Bash tool that computes for a while without printing: the spinner's clock ticks, its token
-    count does not, exactly as in a stalled stream; only the tool's CPU time tells them apart."""
+    count does not, exactly as in a stalled stream; only the tool's CPU time tells them apart. The shot
+    is taken once the screen has been frozen for ``seconds``."""
     agent = lab.launch("Claude-builder")
     agent.wait_ready()
     (agent.project / "spin.py").write_text(SPIN)
-    agent.pane.keys("BTab")  # auto -> manual: auto mode's classifier is not on the fake API
-    agent.pane.wait_text("manual mode on")
+    agent.ask_before_tools()  # auto mode's classifier is not on the fake API
     lab.fake.push(fa.ToolUse("python3 spin.py", "Build the project"), fa.Text("Built."))
     agent.send("build it")
     agent.pane.wait_text("Do you want to proceed?")
@@ -337,7 +401,7 @@ def silent_tool(lab: ClaudeLab, seconds: float = 4.0) -> Shot:
         except ScreenTimeout:
             continue
     agent.pane.wait_for(lambda _s: "python3" in _commands(agent), "the tool to run", timeout=20)
-    history = watch(agent.pane, seconds)
+    history = watch_until_frozen(agent.pane, seconds)
     shot = agent.shot("silent-tool", State.WORKING, "spinner frozen but for its clock while `python3 spin.py` computes")
     return replace(shot, history=history)
 
@@ -359,7 +423,7 @@ def startup_failures(lab: ClaudeLab) -> Iterator[Shot]:
     agent.pane.signal_agent(NAMES, signal.SIGTERM)
 
     agent = lab.launch("Claude-researcher", trusted=False)
-    agent.pane.wait_text("Yes, I trust this folder", timeout=30)
+    agent.wait_trust_dialog()
     yield agent.shot(
         "trust-declined",
         State.CRASHED,

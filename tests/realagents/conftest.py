@@ -27,10 +27,18 @@ def _by_scenario(shots: list[Shot]) -> dict[str, Shot]:
     return {shot.scenario: shot for shot in shots}
 
 
-@pytest.fixture(scope="module")
-def claude2_shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Shot]]:
-    _require(claude.claude_bin(2), f"Claude Code {claude.CLAUDE_2}")
-    with claude.ClaudeLab(tmp_path_factory.mktemp("claude2")) as lab:
+CLAUDE2_RELEASES = {"2.1": None, "2.0": claude.CLAUDE_20_PREFIX}  # release -> npm prefix (None: pinned 2.x)
+
+
+@pytest.fixture(scope="module", params=list(CLAUDE2_RELEASES))
+def claude2_shots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Shot]]:
+    """Every 2.x scenario, on the pinned release and on an older 2.0 one (other dialogs, other retry
+    lines, no pane title): the rules must read what the screens mean, not one release's pixels."""
+    prefix = CLAUDE2_RELEASES[request.param] or claude.claude_prefix(2)
+    _require(claude.prefix_bin(prefix), f"Claude Code {request.param}")
+    with claude.ClaudeLab(tmp_path_factory.mktemp("claude2"), prefix=prefix) as lab:
         shots = [
             *claude.main_flow(lab),
             *claude.retry_and_stop(lab),
@@ -43,7 +51,7 @@ def claude2_shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 @pytest.fixture(scope="module")
 def claude1_shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Shot]]:
-    _require(claude.claude_bin(1), f"Claude Code {claude.CLAUDE_1}")
+    _require(claude.claude_bin(1), f"Claude Code {claude.claude_version(1)}")
     with claude.ClaudeLab(tmp_path_factory.mktemp("claude1"), generation=1) as lab:
         yield _by_scenario(list(claude.gen1_flow(lab)))
 

@@ -68,6 +68,28 @@ def watch(pane: Pane, seconds: float, every: float = 1.0) -> tuple[Look, ...]:
     return tuple(looks)
 
 
+def watch_until_frozen(pane: Pane, frozen: float, limit: float = 30.0, every: float = 1.0) -> tuple[Look, ...]:
+    """Looks at the pane until its screen (as the project's stuck check sees it) has not changed for
+    ``frozen`` seconds, or ``limit`` seconds have passed. A release may show a hint a few seconds into a
+    tool run (`ctrl+b ctrl+b to run in background`); the frozen stretch is what comes after."""
+    from tmux_orc.detect.engine import DetectContext, classify
+
+    looks: list[Look] = []
+    prev: Observation | None = None
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        screen, info = pane.capture(), pane.info()
+        look = Look(time.time(), screen, info, live_facts(info))
+        looks.append(look)
+        if look.facts is not None:
+            blind = replace(look.facts, tool_cpu_seconds=None)
+            prev = classify(screen, info, blind, prev, DetectContext(now=look.at, first_seen=0.0, stuck_after=1e9))
+            if look.at - prev.unchanged_since >= frozen:
+                break
+        time.sleep(every)
+    return tuple(looks)
+
+
 def shoot(
     pane: Pane, scenario: str, label: State, started_at: float, note: str = "", screen: str | None = None
 ) -> Shot:

@@ -63,6 +63,8 @@ def test_claude2_process_facts(claude2_shots: dict[str, Shot]) -> None:
 
 def test_claude2_killed_keeps_stale_title(claude2_shots: dict[str, Shot]) -> None:
     """After SIGKILL the pane title still says Claude Code: the title alone must not prove the agent alive."""
+    if "Claude" not in claude2_shots["fresh-prompt"].pane.title:
+        pytest.skip(f"this release sets no pane title ({claude2_shots['fresh-prompt'].pane.title!r})")
     assert "Claude Code" in claude2_shots["killed"].pane.title
 
 

@@ -110,7 +110,7 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
 
 @pytest.fixture(scope="module")
 def claude_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Iterator[dict[str, Seen]]:
-    _require_tools(claude.claude_bin(2), f"Claude Code {claude.CLAUDE_2}")
+    _require_tools(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
     root = tmp_path_factory.mktemp("daemon-claude")
     with claude.ClaudeLab(root / "lab") as lab:
         _open_server(lab.box, lab.session)

@@ -281,3 +281,43 @@ def test_unnumbered_choice_list_without_input_box_is_a_question() -> None:
     typed = claude2("> go", "● Done.", typed="first line\n  second line\n  third line")
     assert look(typed).verdict.state is State.UNSUBMITTED  # a multi-line prompt is no menu
 
+
+
+CLAUDE20_RETRY = "\n".join([
+    "> please",
+    '  ⎿  529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+    "     Retrying in 4 seconds… (attempt 4/10)",
+    "✻ Perusing… (esc to interrupt)",
+    RULE, "> ", RULE, "  ? for shortcuts", "",
+])
+
+
+def test_claude20_retry_on_two_lines_is_error_with_a_steady_detail() -> None:
+    """Claude Code 2.0 shows the failure, then `Retrying in Ns… (attempt n/10)`, above a spinner."""
+    verdict = look(CLAUDE20_RETRY).verdict
+    assert (verdict.state, verdict.rule) == (State.ERROR, "claude20.api-retrying")
+    assert verdict.detail == "API error 529 Overloaded, retrying (attempt 4/10)"
+    later = look(CLAUDE20_RETRY.replace("Retrying in 4 seconds", "Retrying in 2 seconds")).verdict
+    assert later.detail == verdict.detail  # the countdown is no news
+
+
+def test_claude20_retry_of_a_rate_limit_is_rate_limited() -> None:
+    screen = CLAUDE20_RETRY.replace(
+        '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        '429 {"type":"error","error":{"type":"rate_limit_error","message":"Too many tokens per minute"}}',
+    )
+    verdict = look(screen).verdict
+    assert (verdict.state, verdict.rule) == (State.RATE_LIMITED, "claude20.retry-429")
+    assert verdict.detail == "API error 429 Too many tokens per minute, retrying (attempt 4/10)"
+
+
+def test_fingerprint_ignores_a_blinking_tool_bullet() -> None:
+    """Claude Code 2.0 blinks the `●` of a running tool; with it off, the newest entry seems to start
+    at the user's message above. Neither is progress; a new line of output is."""
+    on = claude2("> build it", "", "● Bash(python3 spin.py)", "  ⎿  Running…",
+                 "     ctrl+b ctrl+b to run in background", "✻ Deliberating… (esc to interrupt)",
+                 footer="  ? for shortcuts")
+    off = on.replace("● Bash(", "  Bash(")
+    assert look(on).screen_hash == look(off).screen_hash
+    more = on.replace("  ⎿  Running…", "  ⎿  compiling 3/9")
+    assert look(more).screen_hash != look(on).screen_hash

@@ -33,6 +33,10 @@ TITLE_SPINNER = r"^[\u2800-\u28ff]"  # a braille spinner frame in front of the p
 # Blocked on the API, not working: error (rate_limited when what failed is a rate limit). See engine._detail.
 RETRYING = r"^[^\w\s]\s+(?P<what>\S.*?)\s+[·•]\s+retrying in\b.*\battempt \d+\s*/\s*\d+"
 RETRY_LIMIT = r"^[^\w\s]\s+(?i:[^·•]*(?:\b429\b|rate.?limit|too many requests))[^·•]*[·•]\s+retrying in\b"
+# Claude Code 2.0 puts the failure and the retry on two lines ("⎿ 529 {...}" / "Retrying in 4 seconds…
+# (attempt 4/10)"); a rule reads two neighbouring lines as one when no single line matches.
+RETRY_LATER = r"(?i)^(?:⎿\s*)?retrying in\b.*\battempt \d+\s*/\s*\d+"
+RETRY_LATER_LIMIT = r"(?i)(?:\b429\b|rate_limit_error|rate.?limit|too many requests).*\bretrying in\b.*\battempt \d+"
 
 # --- Claude Code -------------------------------------------------------------------------------------
 LEAD = r"^[●⏺⎿✗✘×⚠\s]*"  # bullets Claude Code puts before transcript entries and tool results
@@ -68,11 +72,13 @@ CLAUDE = Profile(
         ("claude.usage-limit",   RATE_LIMITED, "live",   C_LIMIT,        ANY),
         ("claude.api-429",       RATE_LIMITED, "live",   C_429,          ANY),
         ("claude.retry-429",     RATE_LIMITED, "tail",   RETRY_LIMIT,    ANY),
+        ("claude20.retry-429",   RATE_LIMITED, "tail",   RETRY_LATER_LIMIT, ANY),
         ("claude.permission",    WAITING,      "dialog", C_PERMISSION,   ANY),
         ("claude.trust",         WAITING,      "dialog", C_TRUST,        ANY),
         ("claude.choice",        WAITING,      "menu",   ANY_LINE,       ANY),
         ("claude.dialog-keys",   WAITING,      "dialog", C_DIALOG_KEYS,  ANY),
         ("claude.api-retrying",  ERROR,        "tail",   RETRYING,       ANY),
+        ("claude20.api-retrying", ERROR,       "tail",   RETRY_LATER,    ANY),
         ("claude.spinner",       WORKING,      "tail",   C_SPINNER,      ANY),
         ("claude2.footer-busy",  WORKING,      "footer", C_INTERRUPT,    ANY),
         ("claude.api-error",     ERROR,        "tail",   C_API_ERROR,    PROMPT_SHOWN),

@@ -35,6 +35,11 @@ _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pa
 # "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (see builtin.RETRYING)
 _RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
+# "⎿ 529 {...}" / "Retrying in 4 seconds… (attempt 4/10)", read as one line or the second alone
+_RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)\s*\bretrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
+_LEAD = re.compile(r"^[●⏺⎿✗✘×⚠\s]+")
+_JSON_MESSAGE = re.compile(r'"message"\s*:\s*"([^"]{1,120})"')
+_STATUS = re.compile(r"^\d{3}\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
 TOOL_CAP = 4  # a screen frozen this many stuck thresholds is stuck, however busy its tools look
 
@@ -125,20 +130,46 @@ def _question(layout: Layout, fallback: str) -> str:
     return _short(fallback, 120)
 
 
-def _retry_detail(line: str) -> str | None:
-    """``API error 529 Overloaded, retrying (attempt 3/10)``: no countdown, so it changes per attempt only."""
+def _retry_detail(line: str, layout: Layout) -> str | None:
+    """``API error 529 Overloaded, retrying (attempt 3/10)``: no countdown, so it changes per attempt only.
+
+    Two forms: one status line (``✻ 529 Overloaded · retrying in 3s · attempt 3/10``), or the failure on
+    the line above ``Retrying in 4 seconds… (attempt 4/10)``, possibly as the API's JSON body.
+    """
     found = _RETRY.match(line)
-    if found is None:
-        return None
-    what = found.group("what")
+    if found is not None:
+        what = found.group("what")
+    else:
+        found = _RETRY_LATER.search(line)
+        if found is None:
+            return None
+        what = found.group("what").strip() or _line_above(layout.tail, "retrying in")
+        what = _failure(_LEAD.sub("", what))
     what = what if _API_ERROR.match(what) else f"API error {what}"
     return f"{_short(what, 100)}, retrying (attempt {found.group('n')}/{found.group('of')})"
+
+
+def _line_above(lines: Sequence[str], marker: str) -> str:
+    """The line before the last one holding ``marker`` (case-insensitive), "" when none."""
+    for index in range(len(lines) - 1, 0, -1):
+        if marker in lines[index].lower():
+            return lines[index - 1]
+    return ""
+
+
+def _failure(text: str) -> str:
+    """``529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`` -> ``529 Overloaded``."""
+    body = _JSON_MESSAGE.search(text)
+    if body is None:
+        return text or "request failed"
+    status = _STATUS.match(text)
+    return f"{status.group(0)} {body.group(1)}" if status else body.group(1)
 
 
 def _detail(rule: Rule, hits: tuple[str, ...], layout: Layout, ctx: DetectContext, prev: Verdict | None) -> str:
     state = rule.state
     if state in (State.ERROR, State.RATE_LIMITED):
-        retrying = _retry_detail(hits[0])
+        retrying = _retry_detail(hits[0], layout)
         if retrying is not None:
             return retrying
     if state is State.WORKING:

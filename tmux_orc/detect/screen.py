@@ -16,6 +16,7 @@ MAX_LINES = 400  # lines kept from the bottom of a capture
 MAX_WIDTH = 1000  # characters kept per line (bounds regex work on garbage)
 TAIL_LINES = 16  # transcript lines above the input box that still count as live
 DIALOG_LINES = 24  # bottom lines read as a dialog when no input box is shown
+FINGERPRINT_TAIL_LINES = 4  # newest transcript lines in the stuck check's fingerprint (progress shows there)
 FOOTER_LINES = 14  # lines below an input box (footer, completions) before it counts as transcript
 
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
@@ -78,9 +79,12 @@ class Layout:
 
         This is what "the screen changed" means for the stuck check, so animation that is not progress
         is left out (:func:`without_clocks`): a stream that stalls while its spinner's clock keeps
-        ticking hashes the same. Token counts and all other text still count.
+        ticking hashes the same. So are the glyphs in front of lines (Claude Code 2.0 blinks the bullet
+        of a running tool) and transcript lines above the newest few (a blinking bullet moves where the
+        newest entry seems to start). Token counts and all other text still count.
         """
-        text = "\n".join(without_clocks((*self.tail, "\x00", *self.input_lines, "\x00", *self.footer)))
+        tail = tuple(_SPINNER_GLYPH.sub("", line) for line in self.tail[-FINGERPRINT_TAIL_LINES:])
+        text = "\n".join(without_clocks((*tail, "\x00", *self.input_lines, "\x00", *self.footer)))
         digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
 
