@@ -307,8 +307,43 @@ def test_claude20_retry_of_a_rate_limit_is_rate_limited() -> None:
         '429 {"type":"error","error":{"type":"rate_limit_error","message":"Too many tokens per minute"}}',
     )
     verdict = look(screen).verdict
-    assert (verdict.state, verdict.rule) == (State.RATE_LIMITED, "claude20.retry-429")
+    assert (verdict.state, verdict.rule) == (State.RATE_LIMITED, "claude20.api-retrying")
     assert verdict.detail == "API error 429 Too many tokens per minute, retrying (attempt 4/10)"
+
+
+def test_claude20_retry_with_a_wrapped_body() -> None:
+    """A long JSON body wraps: the failure is read from the `⎿` line on."""
+    screen = CLAUDE20_RETRY.replace(
+        '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        '429 {"type":"error","error":{"type":"rate_limit_error","message":"Number of request\n'
+        '     tokens has exceeded your per-minute rate limit"}}',
+    )
+    verdict = look(screen).verdict
+    assert verdict.state is State.RATE_LIMITED, verdict
+    assert verdict.detail.startswith("API error 429 Number of request"), verdict.detail
+
+
+def test_retry_lines_quoted_by_a_tool_or_the_transcript_are_not_the_agent_retrying() -> None:
+    """Only Claude's own retry line right above its spinner counts, not text that quotes one."""
+    quoted = claude2('> fix it', '', '● Done. On HTTP 429 the client now logs "Retrying in 2s (attempt 1/5)".')
+    assert look(quoted).verdict.state is State.IDLE
+    tool = claude2("> run the tests", "", "● Bash(pytest)", "  ⎿  WARNING client: 429 Too Many Requests",
+                   "     Retrying in 1 seconds (attempt 1/3)", "     ctrl+b ctrl+b to run in background",
+                   "✻ Perusing… (esc to interrupt)", footer="  ? for shortcuts")
+    assert look(tool).verdict.state is State.WORKING
+    user = claude2("> why does this loop?", "  Retrying in 5 seconds (attempt 2/3)", "✻ Perusing… (esc to interrupt)",
+                   footer="  ? for shortcuts")
+    assert look(user).verdict.state is State.WORKING
+
+
+def test_fingerprint_sees_progress_above_a_todo_list() -> None:
+    """Claude 2.x draws its todo list under the spinner: the spinner's token count still counts."""
+    todos = ["  ⎿  ☒ Parse input", "     ☐ Print output", "     ☐ Write tests", "     ☐ Update docs"]
+    one = claude2("> plan", "", "✻ Forming… (5s · ↓ 1.2k tokens)", *todos, footer="  esc to interrupt")
+    two = one.replace("↓ 1.2k tokens", "↓ 3.4k tokens")
+    assert look(one).screen_hash != look(two).screen_hash
+    ticked = one.replace("☐ Print output", "☒ Print output")
+    assert look(one).screen_hash != look(ticked).screen_hash
 
 
 def test_fingerprint_ignores_a_blinking_tool_bullet() -> None:

@@ -33,10 +33,12 @@ TITLE_SPINNER = r"^[\u2800-\u28ff]"  # a braille spinner frame in front of the p
 # Blocked on the API, not working: error (rate_limited when what failed is a rate limit). See engine._detail.
 RETRYING = r"^[^\w\s]\s+(?P<what>\S.*?)\s+[·•]\s+retrying in\b.*\battempt \d+\s*/\s*\d+"
 RETRY_LIMIT = r"^[^\w\s]\s+(?i:[^·•]*(?:\b429\b|rate.?limit|too many requests))[^·•]*[·•]\s+retrying in\b"
-# Claude Code 2.0 puts the failure and the retry on two lines ("⎿ 529 {...}" / "Retrying in 4 seconds…
-# (attempt 4/10)"); a rule reads two neighbouring lines as one when no single line matches.
-RETRY_LATER = r"(?i)^(?:⎿\s*)?retrying in\b.*\battempt \d+\s*/\s*\d+"
-RETRY_LATER_LIMIT = r"(?i)(?:\b429\b|rate_limit_error|rate.?limit|too many requests).*\bretrying in\b.*\battempt \d+"
+# Claude Code 2.0 puts the failure and the retry on lines of their own ("⎿ 529 {...}" / "Retrying in 4
+# seconds… (attempt 4/10)") right above its spinner. A rule reads two neighbouring lines as one, so this
+# matches only that retry line glued to the spinner line under it: not a tool's output quoting it.
+RETRY_LATER = (
+    r"^Retrying in \d+ seconds?(?:…|\.\.\.)\s*\(attempt \d+\s*/\s*\d+\)\s+[^\w\s]\s+\S[^()]{0,80}?(?:…|\.\.\.)"
+)
 
 # --- Claude Code -------------------------------------------------------------------------------------
 LEAD = r"^[●⏺⎿✗✘×⚠\s]*"  # bullets Claude Code puts before transcript entries and tool results
@@ -72,7 +74,6 @@ CLAUDE = Profile(
         ("claude.usage-limit",   RATE_LIMITED, "live",   C_LIMIT,        ANY),
         ("claude.api-429",       RATE_LIMITED, "live",   C_429,          ANY),
         ("claude.retry-429",     RATE_LIMITED, "tail",   RETRY_LIMIT,    ANY),
-        ("claude20.retry-429",   RATE_LIMITED, "tail",   RETRY_LATER_LIMIT, ANY),
         ("claude.permission",    WAITING,      "dialog", C_PERMISSION,   ANY),
         ("claude.trust",         WAITING,      "dialog", C_TRUST,        ANY),
         ("claude.choice",        WAITING,      "menu",   ANY_LINE,       ANY),

@@ -35,8 +35,11 @@ _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pa
 # "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (see builtin.RETRYING)
 _RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
-# "⎿ 529 {...}" / "Retrying in 4 seconds… (attempt 4/10)", read as one line or the second alone
+# Claude Code 2.0's "Retrying in 4 seconds… (attempt 4/10)" (the failure is on the line(s) above)
 _RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)\s*\bretrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
+_RATE_LIMITED_RETRY = re.compile(
+    r"(?i)^api error (?:429\b|.*\b(?:rate.?limit|too many requests)).*, retrying \(attempt"
+)
 _LEAD = re.compile(r"^[●⏺⎿✗✘×⚠\s]+")
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"([^"]{1,120})"')
 _STATUS = re.compile(r"^\d{3}\b")
@@ -143,17 +146,22 @@ def _retry_detail(line: str, layout: Layout) -> str | None:
         found = _RETRY_LATER.search(line)
         if found is None:
             return None
-        what = found.group("what").strip() or _line_above(layout.tail, "retrying in")
+        what = found.group("what").strip() or _failure_above(layout.tail)
         what = _failure(_LEAD.sub("", what))
     what = what if _API_ERROR.match(what) else f"API error {what}"
     return f"{_short(what, 100)}, retrying (attempt {found.group('n')}/{found.group('of')})"
 
 
-def _line_above(lines: Sequence[str], marker: str) -> str:
-    """The line before the last one holding ``marker`` (case-insensitive), "" when none."""
+def _failure_above(lines: Sequence[str]) -> str:
+    """The failure shown above the last ``Retrying in`` line: from the ``⎿`` line that opens it (a long
+    JSON body wraps onto several lines), joined; "" when there is none."""
     for index in range(len(lines) - 1, 0, -1):
-        if marker in lines[index].lower():
-            return lines[index - 1]
+        if lines[index].lower().startswith("retrying in"):
+            block = lines[max(0, index - 4) : index]
+            for start in range(len(block) - 1, -1, -1):
+                if block[start].startswith("⎿"):
+                    return " ".join(block[start:])
+            return block[-1] if block else ""
     return ""
 
 
@@ -198,7 +206,10 @@ def _screen_verdict(
         return None
     rule, hits = found
     detail = _detail(rule, hits, layout, ctx, prev)
-    return Verdict(rule.state, detail, rule.name, tuple(_short(h, 200) for h in hits[:3]))
+    state = rule.state
+    if state is State.ERROR and _RATE_LIMITED_RETRY.match(detail):
+        state = State.RATE_LIMITED  # a rate limit being retried is still a rate limit
+    return Verdict(state, detail, rule.name, tuple(_short(h, 200) for h in hits[:3]))
 
 
 def _fallback(ctx: DetectContext, layout: Layout) -> Verdict:

@@ -16,7 +16,6 @@ MAX_LINES = 400  # lines kept from the bottom of a capture
 MAX_WIDTH = 1000  # characters kept per line (bounds regex work on garbage)
 TAIL_LINES = 16  # transcript lines above the input box that still count as live
 DIALOG_LINES = 24  # bottom lines read as a dialog when no input box is shown
-FINGERPRINT_TAIL_LINES = 4  # newest transcript lines in the stuck check's fingerprint (progress shows there)
 FOOTER_LINES = 14  # lines below an input box (footer, completions) before it counts as transcript
 
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
@@ -29,6 +28,9 @@ _SIDES = "│┃"
 _PARENS = re.compile(r"\([^()]*\)")
 _DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[hms](?:\s+\d+(?:\.\d+)?[hms])*\b")
 _SPINNER_GLYPH = re.compile(r"^[^\w\s(]\s+(?=\S)")
+# What animates in front of a line without being progress: an entry's bullet, or a spinner frame in
+# front of "Verb…" (a spinner line without a clock still changes its frame).
+_FRAME = re.compile(r"^(?:[●⏺]\s*|[^\w\s(]\s+(?=[^()]*?(?:…|\.\.\.)))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Layout:
     """The regions of one screen. Lines are bare: stripped, box side borders removed."""
 
     tail: tuple[str, ...] = ()
+    window: tuple[str, ...] = ()  # up to TAIL_LINES lines above the input box (or the bottom lines), uncut
     input: str | None = None  # typed text ("" for an empty prompt), None when no input box shows
     input_lines: tuple[str, ...] = ()
     footer: tuple[str, ...] = ()
@@ -79,12 +82,13 @@ class Layout:
 
         This is what "the screen changed" means for the stuck check, so animation that is not progress
         is left out (:func:`without_clocks`): a stream that stalls while its spinner's clock keeps
-        ticking hashes the same. So are the glyphs in front of lines (Claude Code 2.0 blinks the bullet
-        of a running tool) and transcript lines above the newest few (a blinking bullet moves where the
-        newest entry seems to start). Token counts and all other text still count.
+        ticking hashes the same, and so do an entry's bullet (Claude Code 2.0 blinks the ``●`` of a
+        running tool) and a spinner's frame. It reads the whole :attr:`window`, not the tail cut at the
+        newest entry: a bullet that blinks off moves where that entry seems to start, and a todo list
+        under the spinner must not push the spinner's token count out. All other text still counts.
         """
-        tail = tuple(_SPINNER_GLYPH.sub("", line) for line in self.tail[-FINGERPRINT_TAIL_LINES:])
-        text = "\n".join(without_clocks((*tail, "\x00", *self.input_lines, "\x00", *self.footer)))
+        window = tuple(_FRAME.sub("", line) for line in self.window or self.tail)
+        text = "\n".join(without_clocks((*window, "\x00", *self.input_lines, "\x00", *self.footer)))
         digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
 
@@ -269,16 +273,22 @@ def read_layout(screen: str, shape: ScreenShape) -> Layout:
         body = [text, *bares[body_start + 1 : last]]
         typed = _strip_placeholder("\n".join(body), shape)
         footer_start = last + 1 if prompt.boxed else last
-        above = _cut_at_entry(lines[max(0, top - TAIL_LINES) : top], shape.entry)
-        tail = tuple(b for b in (bare(line) for line in above) if b and not is_border(b))
+        window = lines[max(0, top - TAIL_LINES) : top]
+        tail = _kept(_cut_at_entry(window, shape.entry))
         return Layout(
             tail=tail,
+            window=_kept(window),
             input=typed,
             input_lines=tuple(body),
             footer=tuple(b for b in bares[footer_start:] if b),
             prompt=prompt.name,
         )
     bottom = _cut_at_entry(lines[start:], shape.entry)
-    region = tuple(b for b in (bare(line) for line in bottom) if b and not is_border(b))
+    region = _kept(bottom)
     menu = found_menu[1] if found_menu is not None and found_menu[0] >= len(lines) - len(bottom) else ()
-    return Layout(tail=region, dialog=region, menu=menu)
+    return Layout(tail=region, window=_kept(lines[start:]), dialog=region, menu=menu)
+
+
+def _kept(lines: list[str]) -> tuple[str, ...]:
+    """Bare lines without the blank ones and the rules."""
+    return tuple(b for b in (bare(line) for line in lines) if b and not is_border(b))
