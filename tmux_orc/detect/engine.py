@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tmux_orc.detect import toolcpu
+from tmux_orc.detect.builtin import LEAD
 from tmux_orc.detect.profiles import DEFAULT_PROFILES
 from tmux_orc.detect.ratelimit import parse_reset
 from tmux_orc.detect.rules import Profile, Profiles, Rule
@@ -40,7 +41,7 @@ _RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)\s*\bretrying in\b.*?\battempt (?P
 _RATE_LIMITED_RETRY = re.compile(
     r"(?i)^api error (?:429\b|.*\b(?:rate.?limit|too many requests)).*, retrying \(attempt"
 )
-_LEAD = re.compile(r"^[●⏺⎿✗✘×⚠\s]+")
+_LEAD = re.compile(LEAD)
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"([^"]{1,120})"')
 _STATUS = re.compile(r"^\d{3}\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
@@ -279,13 +280,13 @@ def _decide(
 def _frozen_verdict(verdict: Verdict, frozen_for: float, share: float | None, stuck_after: float) -> Verdict:
     """A working screen frozen past the threshold: stuck, unless a silent tool is busy (up to a cap)."""
     cpu = f"tools used {share:.0%} of a CPU over about the last {stuck_after:.0f}s" if share is not None else ""
-    if toolcpu.tools_busy(share) and frozen_for < TOOL_CAP * stuck_after:
+    busy = toolcpu.tools_busy(share)
+    if busy and frozen_for < TOOL_CAP * stuck_after:
         return Verdict(State.WORKING, f"{verdict.detail} (a silent tool is busy)", verdict.rule,
                        (*verdict.evidence, cpu))
     # The detail stays the same while the agent stays stuck (no PropertiesChanged every cycle); the
     # evidence and state_since carry the figures.
-    limit = stuck_after if not toolcpu.tools_busy(share) else TOOL_CAP * stuck_after
-    why = "tools idle" if not toolcpu.tools_busy(share) else f"over {TOOL_CAP}x the threshold"
+    limit, why = (TOOL_CAP * stuck_after, f"over {TOOL_CAP}x the threshold") if busy else (stuck_after, "tools idle")
     return Verdict(
         State.STUCK,
         f"working screen unchanged for over {limit:.0f}s, {why} ({verdict.detail})",
