@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from tmux_orc.model import Role, RolloutStage
+from tmux_orc.model import CONCURRENT_STRATEGY, Role, RolloutStage
 
 ENV_PREFIX = "TMUX_ORC_"
 EX_CONFIG = 78
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     rollout_partial_fraction: float = Field(0.5, ge=0, le=1)
     rollout_auto: bool = True
     rollout_promote_after: int = Field(30, ge=1, description="healthy cycles before promotion")
-    new_strategy: str = Field("concurrent", min_length=1)
+    new_strategy: str = Field(CONCURRENT_STRATEGY, min_length=1)
     strategy_plugins: list[str] = Field(default_factory=list, description="allow-list of plugin names")
 
     # --- alerts
@@ -123,15 +123,6 @@ class Settings(BaseSettings):
     def _no_empty_path(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             raise ValueError("must not be empty (leave the setting out for the default)")
-        return value
-
-    @field_validator("rules_file")
-    @classmethod
-    def _rules_file_loads(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            from tmux_orc.detect.profiles import load_profiles
-
-            load_profiles(value)  # raises ValueError naming the file and the problem
         return value
 
     def resolved_state_dir(self) -> Path:

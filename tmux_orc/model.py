@@ -49,7 +49,23 @@ class Kind(StrEnum):
     UNKNOWN = "unknown"
 
 
+AGENT_KINDS = frozenset(Kind) - {Kind.SHELL, Kind.UNKNOWN}
+"""The kinds that are agent programs: every kind but a shell and an unknown program."""
+
+HEALTHY_STATES = frozenset({State.WORKING, State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED})
+"""States of an agent that is alive and doing what agents do (nothing to repair)."""
+
+
+LEGACY_STRATEGY = "polling"
+"""The trusted monitoring strategy: one tmux call at a time (the rollout's fallback)."""
+
+CONCURRENT_STRATEGY = "concurrent"
+"""The built-in new strategy: one control-mode connection, changed panes only."""
+
+
 class RolloutStage(StrEnum):
+    """How much of the team the new monitoring strategy watches (the rest: the legacy one)."""
+
     OFF = "off"
     CANARY = "canary"
     PARTIAL = "partial"
@@ -169,5 +185,5 @@ class AgentView:
     state_since: float
     detail: str = ""
     last_activity: float = 0.0
-    strategy: str = "polling"
+    strategy: str = LEGACY_STRATEGY
     rule: str = ""

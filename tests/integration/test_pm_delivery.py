@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sys
 import time
@@ -13,19 +12,11 @@ import pytest
 
 from tests.harness.tmux import TmuxTestServer
 from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, render_pm_message
+from tmux_orc.core.delivery import DeliveryRefused, Step, Submission, deliver
+from tmux_orc.detect.prompt import message_submitted, prompt_is_empty, prompt_text
 from tmux_orc.model import AgentView, Kind, Role, State
-from tmux_orc.tmux.pm_delivery import (
-    DeliveryRefused,
-    RunTmux,
-    Step,
-    Submission,
-    clean_text,
-    deliver,
-    message_submitted,
-    paste_message,
-    prompt_content,
-    prompt_is_empty,
-)
+from tmux_orc.tmux.actions import TmuxPaneActions
+from tmux_orc.tmux.pm_delivery import clean_text, paste_message
 from tmux_orc.tmux.runner import run_tmux
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "claude-code-1x"
@@ -36,8 +27,13 @@ FAKE_PM = r'''
 import json, os, sys, tty
 out = sys.argv[1]
 tty.setraw(0)
-def w(s): os.write(1, s.encode())
-w("\x1b[?2004hscripted pm ready\r\n> ")
+history = ["scripted pm ready"]
+RULE = "\u2500" * 60
+def draw(typed):
+    lines = history[-12:] + ["", RULE, "> " + typed.replace("\n", "\u23ce"), RULE, "  ? for shortcuts"]
+    os.write(1, ("\x1b[2J\x1b[H" + "\r\n".join(lines)).encode())
+os.write(1, b"\x1b[?2004h")
+draw("")
 buf, pending, pasting = bytearray(), b"", False
 START, END = b"\x1b[200~", b"\x1b[201~"
 while True:
@@ -45,7 +41,6 @@ while True:
     if not data:
         break
     pending += data
-    echo = bytearray()
     while pending:
         if pending.startswith(START) or pending.startswith(END):
             pasting = pending.startswith(START)
@@ -56,18 +51,15 @@ while True:
         c, pending = pending[0], pending[1:]
         if pasting:
             buf.append(10 if c == 13 else c)
-            echo += "⏎".encode() if c in (10, 13) else bytes([c])
         elif c in (10, 13):
-            w(echo.decode("utf-8", "replace")); echo.clear()
             text = buf.decode("utf-8", "replace")
             with open(out, "a") as f:
                 f.write(json.dumps(text) + "\n")
-            w("\r\nreceived %d chars\r\n> " % len(text))
+            history.append("received %d chars" % len(text))
             buf.clear()
         else:
             buf.append(c)
-            echo.append(c)
-    w(echo.decode("utf-8", "replace"))
+    draw(buf.decode("utf-8", "replace"))
 '''
 
 NASTY = [
@@ -105,8 +97,8 @@ def scripted_pm(tmux_srv: TmuxTestServer, tmp_path: Path) -> tuple[TmuxTestServe
     return tmux_srv, pane, out
 
 
-def runner(srv: TmuxTestServer) -> RunTmux:
-    return functools.partial(run_tmux, socket=str(srv.socket), timeout=5.0)
+def actions(srv: TmuxTestServer) -> TmuxPaneActions:
+    return TmuxPaneActions(str(srv.socket), 5.0, enter_delay=0.05)
 
 
 def test_batch_arrives_literally_exactly_once_and_is_submitted(
@@ -122,7 +114,7 @@ def test_batch_arrives_literally_exactly_once_and_is_submitted(
         for n, text in enumerate(texts, start=1):
             screen = srv.capture(pane)
             assert prompt_is_empty(screen, Kind.CLAUDE), screen
-            sub = await deliver(runner(srv), pane, text, screen, Kind.CLAUDE, enter_delay=0.05)
+            sub = await deliver(actions(srv), pane, text, screen, Kind.CLAUDE)
             await asyncio.to_thread(wait_until, lambda n=n: len(received(out)) >= n)
             assert received(out)[-1] == text
             after = srv.wait_for(pane, f"received {len(text)} chars")
@@ -141,7 +133,7 @@ def test_text_typed_beforehand_is_never_touched(scripted_pm: tuple[TmuxTestServe
     screen = srv.wait_for(pane, "> half typed thought")
     assert not prompt_is_empty(screen, Kind.CLAUDE)
     with pytest.raises(DeliveryRefused, match="not empty"):
-        asyncio.run(deliver(runner(srv), pane, "alert text", screen, Kind.CLAUDE))
+        asyncio.run(deliver(actions(srv), pane, "alert text", screen, Kind.CLAUDE))
     time.sleep(0.3)
     assert received(out) == []
     assert srv.capture(pane) == screen
@@ -159,13 +151,15 @@ def test_lost_enter_is_retried_until_submitted(scripted_pm: tuple[TmuxTestServer
             return ""
         return str(await run_tmux(*args, socket=str(srv.socket), timeout=5.0))
 
+    flaky_actions = TmuxPaneActions(str(srv.socket), 5.0, enter_delay=0, run=flaky)
+
     async def scenario() -> None:
         before = srv.capture(pane)
-        sub = await deliver(flaky, pane, "needs a second Enter", before, Kind.CLAUDE, enter_delay=0)
+        sub = await deliver(flaky_actions, pane, "needs a second Enter", before, Kind.CLAUDE)
         screen = srv.wait_for(pane, "> needs a second Enter")
         assert not message_submitted(before, screen, sub.text, Kind.CLAUDE)
         assert sub.check(screen) == Step.ENTER
-        await sub.retry_enter(flaky)
+        await sub.retry_enter(flaky_actions)
         assert sub.check(srv.wait_for(pane, "received 20 chars")) == Step.DONE
 
     asyncio.run(scenario())
@@ -173,8 +167,8 @@ def test_lost_enter_is_retried_until_submitted(scripted_pm: tuple[TmuxTestServer
 
 
 def test_submission_gives_up_after_bounded_enters() -> None:
-    stuck = "> [tmux-orc] 1 alert for session s: x"
-    sub = Submission("%1", "[tmux-orc] 1 alert for session s: x", Kind.CLAUDE, "> ", enters=3)
+    stuck = CLAUDE2.format("[tmux-orc] 1 alert for session s: x")
+    sub = Submission("%1", "[tmux-orc] 1 alert for session s: x", Kind.CLAUDE, CLAUDE2.format(""), enters=3)
     assert sub.check(stuck) == Step.FAILED
 
 
@@ -234,7 +228,7 @@ CLAUDE2 = "● Done.\n\n" + RULE + "\n❯ {}\n" + RULE + "\n  ⏵⏵ auto mode o
 
 def test_claude_2x_style_prompt_box() -> None:
     assert prompt_is_empty(CLAUDE2.format(""), Kind.CLAUDE)
-    assert prompt_content(CLAUDE2.format("say hello"), Kind.CLAUDE) == "say hello"
+    assert prompt_text(CLAUDE2.format("say hello"), Kind.CLAUDE) == "say hello"
     assert not prompt_is_empty(CLAUDE2.format("say hello"), Kind.CLAUDE)
     permission = "Do you want to proceed?\n❯ 1. Yes\n  2. No\n\nEsc to cancel · Tab to amend\n"
     assert not prompt_is_empty(permission, Kind.CLAUDE)
@@ -246,6 +240,7 @@ def test_shells_and_unknown_programs_never_have_an_empty_prompt() -> None:
     for kind in (Kind.SHELL, Kind.UNKNOWN, "nonsense"):
         assert not prompt_is_empty("user@host:~$ \n> ", kind)
     assert prompt_is_empty("aider v0.80\n\narchitect> ", Kind.AIDER)
-    assert prompt_is_empty("│ >   Type your message or @path/to/file │", Kind.GEMINI)
+    gemini = "╭" + "─" * 40 + "╮\n│ >   Type your message or @path/to/file │\n╰" + "─" * 40 + "╯"
+    assert prompt_is_empty(gemini, Kind.GEMINI)
     assert prompt_is_empty("› Implement {feature}\n\n  ? for shortcuts", Kind.CODEX)
     assert not prompt_is_empty("› Write tests for @server.py\n\n  ? for shortcuts", Kind.CODEX)

@@ -1,7 +1,8 @@
-"""Delivers what the NotificationManager decides: D-Bus Alert, desktop notification, PM's pane.
+"""Delivers what the NotificationManager decides: the Alert event, desktop notification, PM's pane.
 
-The manager is pure; this is its I/O side, run once per cycle. A message reaches a PM's pane only when
-its prompt is empty (what someone typed is never touched), and is checked as submitted on later cycles.
+The manager is pure; this is its acting side, run once per cycle, through ports the core owns (pane
+actions for the PM's pane, a desktop sink). A message reaches a PM's pane only when its prompt is empty
+(what someone typed is never touched), and is checked as submitted on later cycles.
 """
 
 from __future__ import annotations
@@ -9,41 +10,49 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, NotificationManager, render_pm_message
+from tmux_orc.core.delivery import DeliveryRefused, Step, Submission, deliver
 from tmux_orc.core.events import AgentUpdated, AlertRaised, Event, RolloutStageChanged
 from tmux_orc.core.monitor import CycleReport, MonitorCore
-from tmux_orc.model import AgentView
-from tmux_orc.tmux.pm_delivery import DeliveryRefused, Step, Submission, deliver
-from tmux_orc.tmux.runner import TmuxError
+from tmux_orc.core.ports import Clock, PaneActions, PaneIOError
+from tmux_orc.core.rollout import RolloutCause
+from tmux_orc.core.tracker import AgentSnapshot
+from tmux_orc.model import AgentView, State
 
 log = logging.getLogger(__name__)
 
-RunTmux = Callable[..., Awaitable[str]]
 MAX_DESKTOP_IN_FLIGHT = 16
 NOTE_TTL = 600.0  # a note not deliverable within this many seconds is dropped
 
 
 class Desktop(Protocol):
-    async def available(self) -> bool: ...
+    """A desktop notification service (the port the service layer implements)."""
 
-    async def notify(self, severity: str, summary: str, body: str, target: str) -> None: ...
+    async def available(self) -> bool:
+        """Is a notification server there to show it?"""
+        ...
+
+    async def notify(self, severity: str, summary: str, body: str, target: str) -> None:
+        """Show one alert."""
+        ...
 
 
 class AlertDispatcher:
+    """Turns the manager's alerts into the Alert event, desktop notifications and PM-pane messages."""
+
     def __init__(
         self,
         core: MonitorCore,
         manager: NotificationManager,
-        run: RunTmux,
+        actions: PaneActions,
         desktop: Desktop | None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = time.time,
     ) -> None:
         self.core = core
         self.manager = manager
-        self.run = run
+        self.actions = actions
         self.desktop = desktop
         self.clock = clock
         self.submissions: dict[str, Submission] = {}  # PM agent id -> message waiting to be submitted
@@ -58,8 +67,9 @@ class AlertDispatcher:
         """Hub listener: published state changes and rollout decisions become alerts."""
         if isinstance(event, AgentUpdated) and event.state_changed:
             self.manager.on_transition(event.new, event.old.state, event.new.state, self.clock())
-        elif isinstance(event, RolloutStageChanged) and event.reason != "set by operator":
-            self.manager.add(Alert(AlertKind.ROLLOUT, "warning" if "rolled back" in event.reason else "info",
+        elif isinstance(event, RolloutStageChanged) and event.cause is not RolloutCause.OPERATOR:
+            self.manager.add(Alert(AlertKind.ROLLOUT,
+                                   "warning" if event.cause is RolloutCause.ROLLED_BACK else "info",
                                    f"rollout {event.old_stage} -> {event.new_stage}", event.reason, "", None, "",
                                    self.clock()))
 
@@ -83,25 +93,31 @@ class AlertDispatcher:
 
     async def _deliver_notes(self) -> None:
         now = self.clock()
-        by_pane = {r.pane.pane_id: r for r in self.core.tracker.records.values()}
+        if not self.notes:
+            return
+        by_pane = {r.pane.pane_id: r for r in self.core.tracker.snapshots()}
         for pane_id, (text, expires) in list(self.notes.items()):
             rec = by_pane.get(pane_id)
             if now > expires:
                 del self.notes[pane_id]
                 log.info("dropped an undelivered note for %s", rec.view.target if rec else pane_id)
                 continue
-            if rec is None or rec.view.state != "idle" or rec.view.id in self.submissions:
+            if rec is None or rec.view.state is not State.IDLE or rec.view.id in self.submissions:
                 continue
             try:
-                self.submissions[rec.view.id] = await deliver(self.run, pane_id, text, rec.screen, rec.view.kind)
-            except (DeliveryRefused, TmuxError, TimeoutError, ValueError) as exc:
+                self.submissions[rec.view.id] = await self._deliver(rec, text)
+            except (DeliveryRefused, PaneIOError, TimeoutError, ValueError) as exc:
                 log.debug("note for %s not delivered yet: %s", rec.view.target, exc)
                 continue
             del self.notes[pane_id]
             log.info("delivered a recovery note to %s", rec.view.target)
 
+    async def _deliver(self, rec: AgentSnapshot, text: str) -> Submission:
+        return await deliver(self.actions, rec.pane.pane_id, text, rec.screen, rec.view.kind, self.core.profiles)
+
     # --- the cycle -------------------------------------------------------------------------------
     async def on_cycle(self, report: CycleReport) -> None:
+        """After each cycle: timed alerts, the drain, PM-pane messages and their follow-up."""
         now = self.clock()
         views = self.core.tracker.views()
         self.manager.tick(views, now)
@@ -134,18 +150,18 @@ class AlertDispatcher:
         await desktop.notify(alert.severity, alert.summary, alert.body, alert.target)
 
     async def _to_pm(self, batch: AlertBatch) -> None:
-        rec = self.core.tracker.records.get(batch.recipient_agent_id)
+        rec = self.core.tracker.snapshot(batch.recipient_agent_id)
         if rec is None or batch.recipient_agent_id in self.submissions:
             self.manager.requeue(batch)
             return
         text = render_pm_message(batch)
         try:
-            submission = await deliver(self.run, rec.pane.pane_id, text, rec.screen, rec.view.kind)
+            submission = await self._deliver(rec, text)
         except DeliveryRefused as exc:
             log.info("holding %d alert(s) for %s: %s", len(batch.alerts), rec.view.target, exc)
             self.manager.requeue(batch)
             return
-        except (TmuxError, TimeoutError, ValueError) as exc:
+        except (PaneIOError, TimeoutError, ValueError) as exc:
             log.warning("could not deliver alerts to %s: %s", rec.view.target, exc)
             self.manager.requeue(batch)
             return
@@ -155,7 +171,7 @@ class AlertDispatcher:
     async def _follow_submissions(self) -> None:
         """Was each pasted message submitted? Press Enter again (bounded) when it still sits there."""
         for pm_id, submission in list(self.submissions.items()):
-            rec = self.core.tracker.records.get(pm_id)
+            rec = self.core.tracker.snapshot(pm_id)
             if rec is None:
                 del self.submissions[pm_id]
                 continue
@@ -170,15 +186,17 @@ class AlertDispatcher:
                 del self.submissions[pm_id]
             else:
                 try:
-                    await submission.retry_enter(self.run)
-                except (TmuxError, TimeoutError) as exc:
+                    await submission.retry_enter(self.actions)
+                except (PaneIOError, TimeoutError, ValueError) as exc:
                     log.warning("could not press Enter in %s: %s", rec.view.target, exc)
 
     def counters(self) -> dict[str, int]:
+        """Delivery counters for GetMetrics."""
         return {**self.manager.counters(), "pm_messages_submitted": self.pm_delivered,
                 "pm_messages_unsubmitted": self.pm_failed, "desktop_skipped": self.desktop_skipped}
 
     async def aclose(self) -> None:
+        """Cancel desktop notifications still in flight."""
         for task in list(self._desktop_tasks):
             task.cancel()
         await asyncio.gather(*self._desktop_tasks, return_exceptions=True)

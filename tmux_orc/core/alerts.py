@@ -14,7 +14,6 @@ Per cycle: ``on_transition`` for each published state change, then ``tick(all ag
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -24,11 +23,11 @@ from functools import partial
 from typing import Literal
 
 from tmux_orc.config import Settings
-from tmux_orc.model import AgentView, Role, State
+from tmux_orc.detect.screen import strip_escapes
+from tmux_orc.model import HEALTHY_STATES, AgentView, Role, State
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
-HEALTHY = frozenset({State.WORKING, State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED})
 PM_MESSAGE_MAX = 900
 DETAIL_MAX = 160
 
@@ -254,7 +253,7 @@ class NotificationManager:
             self._condition(f"{agent.id}|{kind}", state == st, now, partial(_agent_alert, kind, agent, now))
         if state == State.CRASHED:
             self._was_crashed.add(agent.id)
-        elif state in HEALTHY and (agent.id in self._was_crashed or old == State.CRASHED):
+        elif state in HEALTHY_STATES and (agent.id in self._was_crashed or old == State.CRASHED):
             self._was_crashed.discard(agent.id)
             self.add(Alert.for_agent(AlertKind.RECOVERED, agent, now, f"now {state}"))
         if not timed:
@@ -330,7 +329,7 @@ class NotificationManager:
         crashed PM gets its alerts once it is back and idle)."""
         pms = [a for a in self._agents.values()
                if a.role == Role.PM and a.session == alert.session and a.id != alert.agent_id]
-        return min(pms, key=lambda a: (a.state not in HEALTHY, a.id)) if pms else None
+        return min(pms, key=lambda a: (a.state not in HEALTHY_STATES, a.id)) if pms else None
 
     def _reroute(self, pm_id: str) -> None:
         for alert in self._held.pop(pm_id, {}).values():
@@ -369,14 +368,13 @@ def _body(kind: AlertKind, agent: AgentView, held_for: float = 0.0) -> str:
     return detail
 
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def sanitize(text: str, limit: int) -> str:
     """One line of plain text: no escape sequences, control, format (bidi), unassigned or private-use
     characters; at most ``limit`` characters."""
-    text = _ANSI.sub("", text)
+    text = strip_escapes(text)
     if not text.isprintable():
         text = "".join(" " if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text)
     flat = " ".join(text.split())

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tmux_orc.model import AgentView, State
+from tmux_orc.core.rollout import RolloutCause
+from tmux_orc.model import AgentView
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +50,12 @@ class RecoveryFinished:
 
 @dataclass(frozen=True, slots=True)
 class RolloutStageChanged:
+    """The rollout stage changed; ``reason`` is for people, ``cause`` for code."""
+
     old_stage: str
     new_stage: str
     reason: str
+    cause: RolloutCause
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,3 @@ class EventHub:
                 self.listener_errors += 1
                 log.exception("event listener failed on %s", type(event).__name__)
 
-
-def is_healthy(state: State) -> bool:
-    return state in (State.WORKING, State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED)

@@ -11,10 +11,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from tmux_orc.config import Settings
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
+from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessReader, ServerUnavailable
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
@@ -23,23 +23,15 @@ from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
-from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role, State
-from tmux_orc.procfs import ProcessTable, read_process_table
-from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
+from tmux_orc.model import AGENT_KINDS, AgentEvent, AgentView, PaneInfo, Role, State
+from tmux_orc.procfs import ProcessTable
 
 log = logging.getLogger(__name__)
 
-AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 # States whose verdict depends on nothing but the screen and the facts (no timer can change them).
 # Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
 SAMPLES_PER_CYCLE = 2
-
-
-class PaneSource(Protocol):
-    """Where the cycle's one ``list-panes -a`` comes from."""
-
-    async def list_panes(self) -> list[PaneInfo]: ...
 
 
 @dataclass(slots=True)
@@ -78,16 +70,18 @@ def unique_panes(panes: list[PaneInfo]) -> list[PaneInfo]:
 
 
 class MonitorCore:
+    """One monitoring cycle over every pane: discovery, capture, classification, publication."""
+
     def __init__(
         self,
         settings: Settings,
         source: PaneSource,
         strategies: Mapping[str, MonitoringStrategy],
         assign_strategies: StrategyAssigner,
+        read_processes: ProcessReader,
         hub: EventHub | None = None,
         tracker: StateTracker | None = None,
-        clock: Callable[[], float] = time.time,
-        read_processes: Callable[[], ProcessTable] = read_process_table,
+        clock: Clock = time.time,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -110,6 +104,7 @@ class MonitorCore:
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
+        """One cycle; the report says what it saw and changed. Cycles never overlap."""
         async with self._cycle_lock:
             report = CycleReport(started=self.clock())
             t0 = time.perf_counter()
@@ -133,13 +128,13 @@ class MonitorCore:
 
         try:
             panes = await self.source.list_panes()
-        except (TmuxError, TimeoutError, OSError) as exc:
+        except (PaneIOError, TimeoutError, OSError) as exc:
             # Keep every agent as it was: a tmux restart must not lose their state.
             if self.tmux_connected:
                 log.warning("lost the tmux server: %s", exc)
             self.tmux_connected = False
             report.tmux_connected = False
-            if not isinstance(exc, TmuxUnavailable):
+            if not isinstance(exc, ServerUnavailable):
                 report.errors.append(f"list-panes: {exc}")
             return
         if not self.tmux_connected:
@@ -183,7 +178,7 @@ class MonitorCore:
     def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
         facts = find_agent(pane, table)
         role = role_from_window(pane.window_name, self.settings.agent_window_prefix, self.settings.roles)
-        known = pane.target in self.tracker.records
+        known = self.tracker.knows(pane.target)
         if role is None and facts.kind not in AGENT_KINDS and not known:
             return None
         strategy = self._assignment.get(pane.session, LEGACY)
@@ -260,7 +255,7 @@ class MonitorCore:
         try:
             result = await asyncio.wait_for(legacy.capture([r.pane for r in picked], full=True),
                                             self.settings.command_timeout * 2)
-        except (TmuxError, TimeoutError, OSError):
+        except (PaneIOError, TimeoutError, OSError):
             return
         for rec in picked:
             screen = result.screens.get(rec.pane.pane_id)
@@ -320,4 +315,5 @@ class MonitorCore:
         return rec.view
 
     def uptime(self) -> float:
+        """Seconds since the core was built."""
         return self.clock() - self.started_at

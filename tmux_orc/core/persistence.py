@@ -14,7 +14,7 @@ from collections.abc import Callable
 from tmux_orc.core.events import Event, RolloutStageChanged
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.recovery_policy import RecoveryPolicy
-from tmux_orc.core.rollout import RolloutManager
+from tmux_orc.core.rollout import RolloutCause, RolloutManager
 from tmux_orc.core.statefile import PersistedAgent, PersistedRollout, PersistedState, StateStore
 from tmux_orc.core.tracker import Remembered, StateTracker
 
@@ -107,7 +107,7 @@ class Persistence:
     def on_event(self, event: Event) -> None:
         """A rollout stage change is saved at once; an operator's choice is remembered as such."""
         if isinstance(event, RolloutStageChanged) and self.loaded:
-            self.operator_set = event.reason == "set by operator"
+            self.operator_set = event.cause is RolloutCause.OPERATOR
             self.save()
 
     async def on_cycle(self, report: CycleReport) -> None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
 from tmux_orc.core.strategy import MonitoringStrategy
+from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
 
 log = logging.getLogger(__name__)
 
 GROUP = "tmux_orc.strategies"
-RESERVED = frozenset({"polling", "concurrent"})
+RESERVED = frozenset({LEGACY_STRATEGY, CONCURRENT_STRATEGY})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
-"""PMRecoveryManager: carries out what the recovery policy decides, through the tmux server.
+"""PMRecoveryManager: carries out what the recovery policy decides, through the pane-actions port.
 
 A recovery re-checks the process facts right before acting (a healthy agent is never touched), starts
-the spawn command in a new window of the same session via the tmux server (so the agent is never the
-daemon's child), removes the crashed pane, and waits until the agent program runs under the new pane.
-The outcome is reported as ``RecoveryFinished`` and as an alert.
+the spawn command in a new window of the same session through the terminal server (so the agent is
+never the daemon's child), removes the crashed pane, and waits until the agent program runs under the
+new pane. The outcome is reported as ``RecoveryFinished`` and as an alert.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,22 +21,25 @@ from tmux_orc.core.alerts import AlertKind
 from tmux_orc.core.errors import Busy, Failed, InvalidArgument, NotFound
 from tmux_orc.core.events import RecoveryFinished
 from tmux_orc.core.monitor import CycleReport, MonitorCore
+from tmux_orc.core.ports import Clock, PaneActions, PaneIOError
 from tmux_orc.core.recovery_policy import Action, RecoveryPolicy, Refusal, recovery_key
-from tmux_orc.core.tracker import AgentRecord
+from tmux_orc.core.tracker import AgentSnapshot
 from tmux_orc.detect.process import find_agent
 from tmux_orc.model import AgentView, PaneInfo, Role, State
-from tmux_orc.procfs import read_process_table
-from tmux_orc.tmux.runner import TmuxError, run_tmux
 
 log = logging.getLogger(__name__)
 
-RunTmux = Callable[..., Awaitable[str]]
 RecoveredHook = Callable[[AgentView, str], None]  # (crashed agent, new pane id)
 AlertSink = Callable[[AlertKind, AgentView, str], None]
 OPTION_TYPES = {"command": str}
 
 
+def _no_alert(kind: AlertKind, agent: AgentView, body: str) -> None:
+    """The alert sink of a manager built without one (tests)."""
+
+
 def policy_from_settings(settings: Settings) -> RecoveryPolicy:
+    """The recovery policy the settings describe."""
     return RecoveryPolicy(
         confirmations=settings.recovery_confirmations,
         grace=settings.recovery_grace,
@@ -47,26 +50,32 @@ def policy_from_settings(settings: Settings) -> RecoveryPolicy:
 
 
 class RecoveryManager:
+    """Starts, tracks and reports recoveries: automatic ones for crashed PMs, and clients' requests."""
+
     def __init__(
         self,
         core: MonitorCore,
         policy: RecoveryPolicy,
-        run: RunTmux = run_tmux,
-        clock: Callable[[], float] = time.time,
+        actions: PaneActions,
+        *,
+        alert: AlertSink = _no_alert,
+        on_recovered: Sequence[RecoveredHook] = (),
+        clock: Clock = time.time,
     ) -> None:
         self.core = core
         self.policy = policy
-        self.run = run
+        self.actions = actions
         self.clock = clock
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.on_recovered: list[RecoveredHook] = []
-        self.alert: AlertSink = lambda kind, agent, body: None
+        self.on_recovered = tuple(on_recovered)
+        self.alert = alert
         self.started = 0
         self.succeeded = 0
         self.failed = 0
 
     @property
     def settings(self) -> Settings:
+        """The settings in force (the core's: a reload replaces them there)."""
         return self.core.settings
 
     # --- requests --------------------------------------------------------------------------------
@@ -77,7 +86,7 @@ class RecoveryManager:
                 raise InvalidArgument(f"unknown option {key!r}: allowed are {', '.join(OPTION_TYPES)}")
             if not isinstance(value, OPTION_TYPES[key]) or not str(value).strip():
                 raise InvalidArgument(f"option {key!r} must be a non-empty string")
-        rec = self.core.tracker.find(target)
+        rec = self.core.tracker.find_snapshot(target)
         if rec is None:
             raise NotFound(f"no agent matches {target!r} (try `tmux-orc agents`)")
         decision = self.policy.decide_manual(rec.view, self.clock())
@@ -93,7 +102,7 @@ class RecoveryManager:
         """Automatic recovery of crashed PMs, as the policy allows."""
         now = self.clock()
         present: set[str] = set()
-        for rec in list(self.core.tracker.records.values()):
+        for rec in self.core.tracker.snapshots():
             view = rec.view
             present.add(recovery_key(view))
             self.policy.note_state(view, now)
@@ -103,9 +112,7 @@ class RecoveryManager:
                 continue  # no agent, but no shell either (ssh, an editor...): shown as crashed, never replaced
             if now - view.state_since < self.settings.recovery_confirmations * self.settings.interval:
                 continue  # confirmations are counted in time too, so extra cycles cannot shorten them
-            observed = rec.observation.verdict.state if rec.observation else None
-            streak = rec.debouncer.streak() if observed is State.CRASHED else 0
-            decision = self.policy.decide(view, streak, now)
+            decision = self.policy.decide(view, rec.crash_streak, now)
             if decision.action is Action.RECOVER:
                 log.warning("%s: PM crashed (%s); %s", view.target, view.detail, decision.reason)
                 self._start(rec, None, manual=False)
@@ -117,7 +124,7 @@ class RecoveryManager:
         self.policy.forget_missing(present | {k for k, t in self.tasks.items() if not t.done()})
 
     # --- the recovery itself ---------------------------------------------------------------------
-    def _start(self, rec: AgentRecord, command: str | None, *, manual: bool) -> str:
+    def _start(self, rec: AgentSnapshot, command: str | None, *, manual: bool) -> str:
         recovery_id = uuid.uuid4().hex[:12]
         key = recovery_key(rec.view)
         attempt = self.policy.record_attempt(key, self.clock())
@@ -162,34 +169,28 @@ class RecoveryManager:
         refusal = await self._unsafe_to_replace(pane, strict=not manual)
         if refusal:
             return False, f"not touched: {refusal}"
-        socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
         try:
-            start_dir = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_current_path}",
-                                        socket=socket, timeout=timeout)).strip()
-        except (TmuxError, TimeoutError):
+            start_dir = await self.actions.pane_path(pane.pane_id)
+        except (PaneIOError, TimeoutError):
             start_dir = ""
-        args = ["new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}",
-                "-t", f"{pane.session_id or pane.session}:", "-n", pane.window_name]
-        if start_dir:
-            args += ["-c", start_dir]
         if not self.core.running:
             return False, "not touched: monitoring was stopped"
         try:
-            out = await self.run(*args, f"{command}; exec \"${{SHELL:-/bin/sh}}\"", socket=socket, timeout=timeout)
-        except (TmuxError, TimeoutError) as exc:
+            opened = await self.actions.open_window(pane.session_id or pane.session, pane.window_name, start_dir,
+                                                    command)
+        except (PaneIOError, TimeoutError, ValueError) as exc:
             return False, f"could not open a new window in {pane.session}: {exc}"
-        new_pane_id, new_pid, new_index = [*out.split(), "", "", ""][:3]
-        where = f"{pane.session}:{new_index} ({new_pane_id})"
+        where = f"{pane.session}:{opened.window_index} ({opened.pane_id})"
         log.info("%s: started %r in new window %s", view.target, command, where)
-        new_pane = replace(pane, pane_id=new_pane_id, window_index=int(new_index or 0), pane_index=0,
-                           pane_pid=int(new_pid or 0), dead=False)
+        new_pane = replace(pane, pane_id=opened.pane_id, window_index=opened.window_index, pane_index=0,
+                           pane_pid=opened.pane_pid, dead=False)
         deadline = time.monotonic() + self.settings.starting_after
         while time.monotonic() < deadline:
-            facts = find_agent(new_pane, await asyncio.to_thread(read_process_table))
+            facts = find_agent(new_pane, await asyncio.to_thread(self.core.read_processes))
             if facts.agent_pid is not None:
                 await self._close_pane(view, pane, "the crashed pane")  # only now: keep the evidence until then
                 for hook in self.on_recovered:
-                    hook(view, new_pane_id)
+                    hook(view, opened.pane_id)
                 return True, f"{facts.kind} running again as pid {facts.agent_pid} in {where}"
             await asyncio.sleep(0.5)
         await self._close_pane(view, new_pane, "the new window, whose agent never started")
@@ -202,7 +203,7 @@ class RecoveryManager:
         ``strict`` (automatic recovery) also wants positive evidence of a crash: the pane is dead or a
         shell is back in its foreground. Anything else there (ssh, an editor, a container) is left alone.
         """
-        table = await asyncio.to_thread(read_process_table)
+        table = await asyncio.to_thread(self.core.read_processes)
         if not pane.dead and table.get(pane.pane_pid) is None:
             return f"the pane's process {pane.pane_pid} is not in /proc (cannot read process facts)"
         facts = find_agent(pane, table)
@@ -217,13 +218,13 @@ class RecoveryManager:
 
     async def _close_pane(self, view: AgentView, pane: PaneInfo, what: str) -> None:
         """Kill ``pane`` if it is still the same pane (same pid) and still holds no agent program."""
-        socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
         try:
-            pid = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_pid}",
-                                  socket=socket, timeout=timeout)).strip()
-        except (TmuxError, TimeoutError):
+            pid = await self.actions.pane_pid(pane.pane_id)
+        except (PaneIOError, TimeoutError):
+            return
+        if pid is None:
             return  # already gone
-        if pid != str(pane.pane_pid):
+        if pid != pane.pane_pid:
             log.warning("%s: %s is another pane now (pid %s); leaving it alone", view.target, pane.pane_id, pid)
             return
         refusal = await self._unsafe_to_replace(pane, strict=False)
@@ -231,9 +232,9 @@ class RecoveryManager:
             log.warning("%s: leaving %s: %s", view.target, what, refusal)
             return
         try:
-            await self.run("kill-pane", "-t", pane.pane_id, socket=socket, timeout=timeout)
+            await self.actions.kill_pane(pane.pane_id)
             log.info("%s: closed %s (%s)", view.target, what, pane.pane_id)
-        except (TmuxError, TimeoutError) as exc:
+        except (PaneIOError, TimeoutError, ValueError) as exc:
             log.warning("%s: could not close %s %s: %s", view.target, what, pane.pane_id, exc)
 
     def cancel_all(self) -> None:
@@ -242,6 +243,7 @@ class RecoveryManager:
             task.cancel()
 
     async def aclose(self) -> None:
+        """Cancel every recovery in progress and wait for them to finish."""
         for task in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)

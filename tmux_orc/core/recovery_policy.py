@@ -20,10 +20,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
-from tmux_orc.model import AgentView, Role, State
+from tmux_orc.model import HEALTHY_STATES, AgentView, Role, State
 
 HISTORY_KEPT = 20
-HEALTHY_STATES = frozenset({State.WORKING, State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED})
 
 
 def recovery_key(agent: AgentView) -> str:

@@ -11,11 +11,23 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from tmux_orc.model import RolloutStage
+from tmux_orc.model import LEGACY_STRATEGY, RolloutStage
 
-LEGACY = "polling"
+LEGACY = LEGACY_STRATEGY
 ORDER = (RolloutStage.OFF, RolloutStage.CANARY, RolloutStage.PARTIAL, RolloutStage.FULL)
+
+
+class RolloutCause(StrEnum):
+    """Why the stage changed."""
+
+    OPERATOR = "operator"  # SetRolloutStage / `tmux-orc monitor rollout STAGE`
+    PROMOTED = "promoted"  # enough healthy cycles at the stage below
+    ROLLED_BACK = "rolled_back"  # a health budget was breached
+
+
+OPERATOR_REASON = "set by operator"
 
 
 def bucket(session: str) -> float:
@@ -25,6 +37,7 @@ def bucket(session: str) -> float:
 
 
 def stage_fraction(stage: RolloutStage, canary: float, partial: float) -> float:
+    """The share of sessions the new strategy takes at ``stage``."""
     return {RolloutStage.OFF: 0.0, RolloutStage.CANARY: canary,
             RolloutStage.PARTIAL: partial, RolloutStage.FULL: 1.0}[stage]
 
@@ -67,12 +80,17 @@ class HealthSample:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """An automatic stage change: where to, and why."""
+
     new_stage: RolloutStage
     reason: str
+    cause: RolloutCause
 
 
 @dataclass(slots=True)
 class RolloutManager:
+    """The stage, and the health-based state machine that promotes and rolls back."""
+
     stage: RolloutStage = RolloutStage.OFF
     rules: HealthRules = field(default_factory=HealthRules)
     auto: bool = True
@@ -82,7 +100,8 @@ class RolloutManager:
     last_reason: str = ""
     last_figures: dict[str, float] = field(default_factory=dict)  # the figures behind the last decision
 
-    def set_stage(self, stage: RolloutStage, reason: str = "set by operator") -> RolloutStage:
+    def set_stage(self, stage: RolloutStage, reason: str = OPERATOR_REASON) -> RolloutStage:
+        """The operator's choice; it lifts a freeze. Returns the previous stage."""
         previous = self.stage
         self.stage = stage
         self.frozen = False
@@ -92,6 +111,7 @@ class RolloutManager:
         return previous
 
     def figures(self) -> dict[str, float]:
+        """The health figures over the current window."""
         window = list(self._samples)[-self.rules.window :]
         panes = sum(s.panes for s in window)
         sampled = sum(s.sampled for s in window)
@@ -120,7 +140,7 @@ class RolloutManager:
             self.stage, self.frozen, self.healthy_cycles = previous, True, 0
             self._samples.clear()
             self.last_reason = f"rolled back: {breach}"
-            return Decision(previous, self.last_reason)
+            return Decision(previous, self.last_reason, RolloutCause.ROLLED_BACK)
         self.healthy_cycles += 1
         if self.frozen or self.stage is RolloutStage.FULL:
             return None
@@ -130,7 +150,7 @@ class RolloutManager:
             self.stage, self.healthy_cycles = nxt, 0
             self._samples.clear()
             self.last_reason = f"promoted after {self.rules.promote_after} healthy cycles"
-            return Decision(nxt, self.last_reason)
+            return Decision(nxt, self.last_reason, RolloutCause.PROMOTED)
         return None
 
     def _breach(self) -> str:

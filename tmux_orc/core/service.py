@@ -11,18 +11,21 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from tmux_orc import __version__
 from tmux_orc.config import Settings
+from tmux_orc.core.assignment import StrategyAssignment
 from tmux_orc.core.errors import InvalidArgument, NotFound, NotRunning
 from tmux_orc.core.events import RolloutStageChanged, StatusChanged
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.recovery import RecoveryManager
-from tmux_orc.core.rollout import LEGACY, HealthSample, RolloutManager, sessions_on_new, stage_fraction
+from tmux_orc.core.rollout import LEGACY, OPERATOR_REASON, HealthSample, RolloutCause, RolloutManager
+from tmux_orc.core.tracker import AgentSnapshot
 from tmux_orc.detect import toolcpu
 from tmux_orc.model import AgentView, RolloutStage
+from tmux_orc.payloads import ExplainedFacts, Explanation, RolloutInfo, Status
 
 log = logging.getLogger(__name__)
 
@@ -31,35 +34,57 @@ MIN_CYCLE_GAP = 0.25  # seconds
 
 
 class MonitorService:
+    """The facade over the core: the loop, and every request a client can make.
+
+    ``hooks`` run after every cycle, in order, as ``(hook, touches_agents)``: a hook that touches
+    agents (types into panes, spawns, kills) is skipped when monitoring was stopped while the cycle
+    ran, so no agent is touched while stopped.
+    """
+
     def __init__(
         self,
         settings: Settings,
         core: MonitorCore,
         rollout: RolloutManager,
+        assignment: StrategyAssignment,
         recovery: RecoveryManager,
         metrics: Callable[[], dict[str, Any]],
+        hooks: Iterable[tuple[CycleHook, bool]] = (),
     ) -> None:
         self.settings = settings
         self.core = core
         self.rollout = rollout
+        self.assignment = assignment
         self.recovery = recovery
         self._metrics = metrics
         self.hub = core.hub
         self.version = __version__
-        self._assignment: dict[str, str] = {}
-        self._hooks: list[tuple[CycleHook, bool]] = []
+        self._hooks = list(hooks)
         self._wake = asyncio.Event()
-        self.core.assign_strategies = self._assign
         self.errors = 0
 
-    # --- the loop --------------------------------------------------------------------------------
-    def add_cycle_hook(self, hook: CycleHook, *, touches_agents: bool = False) -> None:
-        """Run ``hook(report)`` after every cycle (alerts, recovery, persistence, metrics).
+    # --- what the core shows -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Are cycles running (not paused by Stop)?"""
+        return self.core.running
 
-        A hook that ``touches_agents`` (types into panes, spawns, kills) is skipped when monitoring was
-        stopped while the cycle ran: no agent is touched while stopped.
-        """
-        self._hooks.append((hook, touches_agents))
+    @property
+    def tmux_connected(self) -> bool:
+        """Did the last cycle reach the tmux server?"""
+        return self.core.tmux_connected
+
+    @property
+    def last_cycle_ms(self) -> float:
+        """How long the last cycle took."""
+        return self.core.last_cycle_ms
+
+    @property
+    def agent_count(self) -> int:
+        """How many agents are known."""
+        return self.core.tracker.count()
+
+    # --- the loop --------------------------------------------------------------------------------
 
     async def run_once(self) -> CycleReport | None:
         """One turn of the loop: a cycle when running, nothing when stopped."""
@@ -103,23 +128,17 @@ class MonitorService:
                 await asyncio.sleep(rest)
 
     def wake(self) -> None:
+        """Bring the next cycle forward (a client asked for something)."""
         self._wake.set()
 
     # --- rollout ---------------------------------------------------------------------------------
-    def _assign(self, sessions: set[str]) -> dict[str, str]:
-        fraction = stage_fraction(
-            self.rollout.stage, self.settings.rollout_canary_fraction, self.settings.rollout_partial_fraction
-        )
-        new = sessions_on_new(sessions, fraction)
-        self._assignment = {s: (self.settings.new_strategy if s in new else LEGACY) for s in sessions}
-        return self._assignment
-
     def _feed_rollout(self, report: CycleReport) -> None:
         if not report.tmux_connected:
             return  # no tmux, no evidence about any strategy
         new_name = self.settings.new_strategy
-        panes_new = sum(1 for a in self.core.tracker.records.values() if a.view.strategy == new_name)
-        panes_old = sum(1 for a in self.core.tracker.records.values() if a.view.strategy == LEGACY)
+        views = self.core.tracker.views()
+        panes_new = sum(1 for v in views if v.strategy == new_name)
+        panes_old = sum(1 for v in views if v.strategy == LEGACY)
         ms_new = report.strategy_ms.get(new_name)
         ms_old = report.strategy_ms.get(LEGACY)
         sample = HealthSample(
@@ -134,12 +153,14 @@ class MonitorService:
         decision = self.rollout.feed(sample)
         if decision is not None:
             log.warning("rollout %s -> %s: %s", old, decision.new_stage, decision.reason)
-            self.hub.emit(RolloutStageChanged(str(old), str(decision.new_stage), decision.reason))
+            self.hub.emit(RolloutStageChanged(str(old), str(decision.new_stage), decision.reason, decision.cause))
 
     def get_rollout_stage(self) -> str:
+        """The stage in force."""
         return str(self.rollout.stage)
 
     def set_rollout_stage(self, stage: str) -> str:
+        """The operator's stage; returns the previous one."""
         try:
             wanted = RolloutStage(stage)
         except ValueError:
@@ -147,28 +168,30 @@ class MonitorService:
             raise InvalidArgument(f"unknown rollout stage {stage!r}: expected one of {allowed}") from None
         previous = self.rollout.set_stage(wanted)
         if previous != wanted:
-            log.info("rollout stage %s -> %s (set by operator)", previous, wanted)
-            self.hub.emit(RolloutStageChanged(str(previous), str(wanted), "set by operator"))
+            log.info("rollout stage %s -> %s (%s)", previous, wanted, OPERATOR_REASON)
+            self.hub.emit(RolloutStageChanged(str(previous), str(wanted), OPERATOR_REASON, RolloutCause.OPERATOR))
         self.wake()
         return str(previous)
 
-    def rollout_info(self) -> dict[str, Any]:
-        return {
-            "stage": str(self.rollout.stage),
-            "auto": self.rollout.auto,
-            "frozen": self.rollout.frozen,
-            "canary_fraction": self.settings.rollout_canary_fraction,
-            "partial_fraction": self.settings.rollout_partial_fraction,
-            "new_strategy": self.settings.new_strategy,
-            "sessions": dict(sorted(self._assignment.items())),
-            "health": self.rollout.figures(),
-            "last_reason": self.rollout.last_reason,
-            "last_decision_health": self.rollout.last_figures,
-            "rules": {k: float(v) for k, v in dataclasses.asdict(self.rollout.rules).items()},
-        }
+    def rollout_info(self) -> RolloutInfo:
+        """GetRollout: the stage, fractions, assignment and health figures."""
+        return RolloutInfo(
+            stage=str(self.rollout.stage),
+            auto=self.rollout.auto,
+            frozen=self.rollout.frozen,
+            canary_fraction=self.settings.rollout_canary_fraction,
+            partial_fraction=self.settings.rollout_partial_fraction,
+            new_strategy=self.settings.new_strategy,
+            sessions=dict(sorted(self.assignment.current.items())),
+            health=self.rollout.figures(),
+            last_reason=self.rollout.last_reason,
+            last_decision_health=dict(self.rollout.last_figures),
+            rules={k: float(v) for k, v in dataclasses.asdict(self.rollout.rules).items()},
+        )
 
     # --- requests --------------------------------------------------------------------------------
     def start(self) -> None:
+        """Resume cycles."""
         if not self.core.running:
             log.info("monitoring started")
         self.core.running = True
@@ -176,82 +199,86 @@ class MonitorService:
         self.wake()
 
     def stop(self) -> None:
+        """Pause cycles and cancel recoveries in progress: no agent is touched while stopped."""
         if self.core.running:
             log.info("monitoring stopped; no agent is touched until started again")
         self.core.running = False
         self.recovery.cancel_all()
         self.hub.emit(StatusChanged())
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "running": self.core.running,
-            "rollout_stage": str(self.rollout.stage),
-            "strategy": self._strategy_summary(),
-            "agents": len(self.core.tracker.records),
-            "cycles": self.core.cycles,
-            "last_cycle_ms": self.core.last_cycle_ms,
-            "tmux_connected": self.core.tmux_connected,
-            "uptime_s": self.core.uptime(),
-            "version": self.version,
-            "interval_s": self.settings.interval,
-            "tmux_socket": self.settings.tmux_socket or "",
-        }
-
-    def _strategy_summary(self) -> str:
-        used = sorted({v for v in self._assignment.values()}) or [LEGACY]
-        return "+".join(used)
+    def status(self) -> Status:
+        """GetStatus."""
+        return Status(
+            running=self.core.running,
+            rollout_stage=str(self.rollout.stage),
+            strategy=self.assignment.summary(),
+            agents=self.core.tracker.count(),
+            cycles=self.core.cycles,
+            last_cycle_ms=self.core.last_cycle_ms,
+            tmux_connected=self.core.tmux_connected,
+            uptime_s=self.core.uptime(),
+            version=self.version,
+            interval_s=self.settings.interval,
+            tmux_socket=self.settings.tmux_socket or "",
+        )
 
     def agents(self) -> list[AgentView]:
+        """Every agent's published view."""
         return self.core.tracker.views()
 
-    def get_agent(self, target: str) -> AgentView:
-        rec = self.core.tracker.find(_checked_target(target))
+    def _find(self, target: str) -> AgentSnapshot:
+        rec = self.core.tracker.find_snapshot(_checked_target(target))
         if rec is None:
             raise NotFound(f"no agent matches {target!r} (try `tmux-orc agents`)")
-        return rec.view
+        return rec
 
-    def explain(self, target: str) -> dict[str, Any]:
+    def get_agent(self, target: str) -> AgentView:
+        """One agent by id, ``session:window``, ``session:window.pane`` or ``%N``."""
+        return self._find(target).view
+
+    def explain(self, target: str) -> Explanation:
         """Why the agent has its state: the rule, its evidence, and the facts it was decided from."""
-        view = self.get_agent(target)
-        rec = self.core.tracker.records[view.id]
-        obs = rec.observation
-        facts = rec.facts
-        return {
-            "id": view.id,
-            "target": view.target,
-            "state": str(view.state),
-            "detail": view.detail,
-            "rule": obs.verdict.rule if obs else "",
-            "evidence": list(obs.verdict.evidence) if obs else [],
-            "observed_state": str(obs.verdict.state) if obs else "",
-            "observed_at": obs.at if obs else 0.0,
-            "unchanged_since": obs.unchanged_since if obs else 0.0,
-            "confirmations": rec.debouncer.streak(),
-            "facts": {
-                "kind": str(facts.kind),
-                "agent_pid": facts.agent_pid or 0,
-                "stopped": facts.stopped,
-                "shell_in_foreground": facts.shell_in_foreground,
-                "commands": list(facts.commands),
-                "tool_cpu_seconds": round(facts.tool_cpu_seconds or 0.0, 2),
-                "tool_cpu_share": round(toolcpu.busy_share(obs.tools, facts, obs.at) or 0.0, 3) if obs else 0.0,
-                "pane_dead": rec.pane.dead,
-                "pane_title": rec.pane.title,
-                "current_command": rec.pane.current_command,
-            },
-            "hook_events": [f"{e.event}@{e.at:.0f}" for e in rec.events],
-        }
+        rec = self._find(target)
+        view, obs, facts = rec.view, rec.observation, rec.facts
+        return Explanation(
+            id=view.id,
+            target=view.target,
+            state=str(view.state),
+            detail=view.detail,
+            rule=obs.verdict.rule if obs else "",
+            evidence=list(obs.verdict.evidence) if obs else [],
+            observed_state=str(obs.verdict.state) if obs else "",
+            observed_at=obs.at if obs else 0.0,
+            unchanged_since=obs.unchanged_since if obs else 0.0,
+            confirmations=rec.streak,
+            facts=ExplainedFacts(
+                kind=str(facts.kind),
+                agent_pid=facts.agent_pid or 0,
+                stopped=facts.stopped,
+                shell_in_foreground=facts.shell_in_foreground,
+                commands=list(facts.commands),
+                tool_cpu_seconds=round(facts.tool_cpu_seconds or 0.0, 2),
+                tool_cpu_share=round(toolcpu.busy_share(obs.tools, facts, obs.at) or 0.0, 3) if obs else 0.0,
+                pane_dead=rec.pane.dead,
+                pane_title=rec.pane.title,
+                current_command=rec.pane.current_command,
+            ),
+            hook_events=[f"{e.event}@{e.at:.0f}" for e in rec.events],
+        )
 
     def recover(self, target: str, options: Mapping[str, Any]) -> str:
+        """Start a recovery of ``target``; returns its id at once (the outcome comes as an event)."""
         if not self.core.running:
             raise NotRunning("monitoring is stopped: `tmux-orc monitor start` first (no agent is touched "
                              "while stopped)")
         return self.recovery.request(_checked_target(target), options)
 
     def metrics(self) -> dict[str, Any]:
+        """GetMetrics."""
         return self._metrics()
 
     def report_event(self, target: str, event: str, details: Mapping[str, str]) -> None:
+        """An agent hook's report about itself."""
         if not event or len(event) > 64 or not event.replace("_", "").replace("-", "").isalnum():
             raise InvalidArgument(f"invalid event name {event!r}: letters, digits, '-' and '_' only")
         try:

@@ -29,6 +29,9 @@ MAX_EVENTS_KEPT = 8
 
 @dataclass(slots=True)
 class AgentRecord:
+    """The tracker's own, mutable memory of one agent. Only the core's cycle changes it; everything
+    else reads :class:`AgentSnapshot` copies."""
+
     view: AgentView
     pane: PaneInfo
     facts: ProcessFacts
@@ -42,6 +45,35 @@ class AgentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentSnapshot:
+    """What the core publishes about one agent: the view plus what alerts, recovery and Explain need."""
+
+    view: AgentView
+    pane: PaneInfo
+    facts: ProcessFacts
+    screen: str
+    observation: Observation | None
+    streak: int  # consecutive observations agreeing with the newest one
+    events: tuple[AgentEvent, ...]
+
+    @property
+    def observed(self) -> State | None:
+        """The newest observation's state (not yet published when it differs from the view's)."""
+        return self.observation.verdict.state if self.observation is not None else None
+
+    @property
+    def crash_streak(self) -> int:
+        """How many observations in a row saw the agent crashed (0 when the newest did not)."""
+        return self.streak if self.observed is State.CRASHED else 0
+
+    @classmethod
+    def of(cls, rec: AgentRecord) -> AgentSnapshot:
+        """A frozen copy of ``rec``."""
+        return cls(rec.view, rec.pane, rec.facts, rec.screen, rec.observation, rec.debouncer.streak(),
+                   tuple(rec.events))
+
+
+@dataclass(frozen=True, slots=True)
 class Remembered:
     """What survives a restart for one agent."""
 
@@ -52,9 +84,11 @@ class Remembered:
 
 
 class StateTracker:
+    """Every agent the monitor knows, keyed by id: records for the cycle, snapshots for everyone else."""
+
     def __init__(self, confirmations: int = 2) -> None:
         self.confirmations = confirmations
-        self.records: dict[str, AgentRecord] = {}
+        self.records: dict[str, AgentRecord] = {}  # the cycle's own; readers use snapshot()/snapshots()
         self._remembered: dict[str, Remembered] = {}
 
     # --- persistence -----------------------------------------------------------------------------
@@ -157,4 +191,28 @@ class StateTracker:
         return None
 
     def views(self) -> list[AgentView]:
+        """The published views, ordered by session and target."""
         return sorted((r.view for r in self.records.values()), key=lambda v: (v.session, v.target))
+
+    def count(self) -> int:
+        """How many agents are known."""
+        return len(self.records)
+
+    def knows(self, agent_id: str) -> bool:
+        """Is there a record for ``agent_id``?"""
+        return agent_id in self.records
+
+    def snapshot(self, agent_id: str) -> AgentSnapshot | None:
+        """A frozen copy of one agent's record, None when it is not known."""
+        rec = self.records.get(agent_id)
+        return AgentSnapshot.of(rec) if rec is not None else None
+
+    def find_snapshot(self, target: str) -> AgentSnapshot | None:
+        """:meth:`find`, as a frozen copy."""
+        rec = self.find(target)
+        return AgentSnapshot.of(rec) if rec is not None else None
+
+    def snapshots(self) -> list[AgentSnapshot]:
+        """Frozen copies of every record, ordered as :meth:`views`."""
+        recs = sorted(self.records.values(), key=lambda r: (r.view.session, r.view.target))
+        return [AgentSnapshot.of(rec) for rec in recs]

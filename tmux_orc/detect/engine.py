@@ -20,9 +20,8 @@ from tmux_orc.detect.profiles import DEFAULT_PROFILES
 from tmux_orc.detect.ratelimit import parse_reset
 from tmux_orc.detect.rules import Profile, Profiles, Rule
 from tmux_orc.detect.screen import Layout, ScreenShape, read_layout
-from tmux_orc.model import AgentEvent, Kind, Observation, PaneInfo, ProcessFacts, State, Verdict
+from tmux_orc.model import AGENT_KINDS, AgentEvent, Kind, Observation, PaneInfo, ProcessFacts, State, Verdict
 
-AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 _EVENT_STATES = {
     "UserPromptSubmit": State.WORKING,
     "PreToolUse": State.WORKING,

@@ -27,13 +27,13 @@ from typing import Any
 
 from tmux_orc.detect.builtin import BUILTIN
 from tmux_orc.detect.rules import REGIONS, Profile, Profiles, Region, Rule
-from tmux_orc.model import Kind, State
+from tmux_orc.model import AGENT_KINDS, Kind, State
 
 DEFAULT_PROFILES = Profiles({profile.kind: profile for profile in BUILTIN})
 
 _USER_STATES = frozenset(State) - {State.CRASHED, State.STUCK, State.STARTING}
 _RULE_KEYS = frozenset({"kind", "name", "state", "pattern", "region", "requires_input", "position"})
-_AGENT_KINDS = (Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER)
+_AGENT_KINDS = tuple(sorted(AGENT_KINDS))
 
 
 def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:

@@ -18,7 +18,9 @@ TAIL_LINES = 16  # transcript lines above the input box that still count as live
 DIALOG_LINES = 24  # bottom lines read as a dialog when no input box is shown
 FOOTER_LINES = 14  # lines below an input box (footer, completions) before it counts as transcript
 
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+# Terminal escape sequences: CSI, OSC (to BEL or ST), two-character escapes, and a lone ESC. The one
+# pattern for the whole project (screens here, alert text in core.alerts, pasted text in tmux.pm_delivery).
+ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
 _BORDER = re.compile(r"^[╭┌╰└]?[─━═╌]{3,}[╮┐╯┘]?$")
 _SIDES = "│┃"
@@ -115,11 +117,20 @@ def without_clocks(lines: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_unclocked(line) for line in lines)
 
 
+def strip_escapes(text: str) -> str:
+    """``text`` without terminal escape sequences.
+
+    >>> strip_escapes("\\x1b[1mbold\\x1b[0m \\x1b]0;title\\x07done")
+    'bold done'
+    """
+    return ESCAPE_SEQUENCE.sub("", text)
+
+
 def normalise(screen: str) -> list[str]:
     """Printable, right-stripped lines of the bottom of a capture, trailing blank lines dropped."""
     if len(screen) > MAX_LINES * MAX_WIDTH:
         screen = screen[-MAX_LINES * MAX_WIDTH :]
-    text = _ESCAPES.sub("", screen).replace("\r\n", "\n").replace("\r", "\n")
+    text = ESCAPE_SEQUENCE.sub("", screen).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")[-MAX_LINES:]
     out = [_CONTROL.sub("", line[:MAX_WIDTH].expandtabs(8)).replace("\xa0", " ").rstrip() for line in lines]
     while out and not out[-1].strip():

@@ -6,9 +6,7 @@ Lifecycle is one AsyncExitStack: what is opened here is closed here, in reverse 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from dbus_fast.aio import MessageBus
 from tmux_orc.config import Settings
 from tmux_orc.core.alerting import AlertDispatcher
 from tmux_orc.core.alerts import NotificationManager
+from tmux_orc.core.assignment import StrategyAssignment
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
@@ -30,9 +29,13 @@ from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.detect.profiles import load_profiles
+from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
+from tmux_orc.procfs import read_process_table
 from tmux_orc.service.desktop import DesktopNotifier
+from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
+from tmux_orc.tmux.pm_delivery import check_pane_id
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import run_tmux
 from tmux_orc.tmux.source import ControlPaneSource
@@ -46,6 +49,8 @@ RESTART_ONLY = ("tmux_socket", "state_dir", "command_timeout", "control_max_in_f
 
 @dataclass(slots=True)
 class Components:
+    """Everything the daemon built, to publish on the bus and to re-tune on reload."""
+
     service: MonitorService
     bus: MessageBus
     strategies: dict[str, MonitoringStrategy]
@@ -63,6 +68,7 @@ class Components:
             settings = settings.model_copy(update={name: getattr(old, name) for name in later})
         self.service.settings = settings
         self.service.core.settings = settings
+        self.service.assignment.settings = settings
         self.service.rollout.auto = settings.rollout_auto
         self.service.rollout.rules = _health_rules(settings)
         _retune_policy(self.service.recovery, settings)
@@ -88,20 +94,20 @@ def _health_rules(settings: Settings) -> HealthRules:
 
 @contextlib.asynccontextmanager
 async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator[Components]:
+    """Build and wire every component; close them all, in reverse order, on exit."""
     async with contextlib.AsyncExitStack() as stack:
         socket = settings.tmux_socket
         timeout = settings.command_timeout
         client = ControlClient(socket, command_timeout=timeout, max_in_flight=settings.control_max_in_flight)
         stack.push_async_callback(client.close)
         strategies: dict[str, MonitoringStrategy] = {
-            "polling": PollingStrategy(socket, timeout),
-            "concurrent": ConcurrentStrategy(client, timeout),
+            LEGACY_STRATEGY: PollingStrategy(socket, timeout),
+            CONCURRENT_STRATEGY: ConcurrentStrategy(client, timeout),
         }
 
         def plugin_context(name: str) -> StrategyContext:
             async def capture_pane(pane_id: str) -> str:
-                if not re.fullmatch(r"%[0-9]+", pane_id):
-                    raise ValueError(f"not a pane id: {pane_id!r}")
+                check_pane_id(pane_id)
                 return await run_tmux("capture-pane", "-p", "-t", pane_id, socket=socket, timeout=timeout)
 
             return StrategyContext(name=name, capture_pane=capture_pane, command_timeout=timeout)
@@ -115,21 +121,18 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         source = ControlPaneSource(client, SubprocessPaneSource(socket, timeout))
         rollout = RolloutManager(stage=settings.rollout_stage, rules=_health_rules(settings),
                                  auto=settings.rollout_auto)
+        assignment = StrategyAssignment(rollout, settings)
         tracker = StateTracker()
-        core = MonitorCore(settings, source, strategies, assign_strategies=lambda sessions: {}, tracker=tracker)
-        tmux = functools.partial(run_tmux, socket=socket, timeout=settings.command_timeout)
+        core = MonitorCore(settings, source, strategies, assignment, read_process_table, tracker=tracker)
+        actions = TmuxPaneActions(socket, settings.command_timeout)
 
-        recovery = RecoveryManager(core, policy_from_settings(settings))
-        stack.push_async_callback(recovery.aclose)
-        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), tmux, DesktopNotifier(bus))
+        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), actions, DesktopNotifier(bus))
         stack.push_async_callback(alerts.aclose)
-        core.hub.subscribe(alerts.on_event)
-        recovery.alert = alerts.alert
-        recovery.on_recovered.append(alerts.recovered)
-
+        recovery = RecoveryManager(core, policy_from_settings(settings), actions, alert=alerts.alert,
+                                   on_recovered=[alerts.recovered])
+        stack.push_async_callback(recovery.aclose)
         persistence = Persistence(StateStore(settings.resolved_state_dir()), tracker, recovery.policy, rollout,
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
-        core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
         metrics = MetricsCollector()
 
         def metrics_dict() -> dict[str, Any]:
@@ -138,24 +141,25 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
                     "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
 
-        service = MonitorService(settings, core, rollout, recovery, metrics_dict)
-
         async def record(report: CycleReport) -> None:
             metrics.record_cycle(report.duration_ms, report.phases)
             metrics.count("transitions", len(report.transitions))
             metrics.count("errors", len(report.errors))
             metrics.count("classify_skipped", report.classify_skipped)
             metrics.count("captured", report.captured)
-            if service.settings.metrics_file is not None:
+            metrics_file = core.settings.metrics_file
+            if metrics_file is not None:
                 by_state = Counter(str(v.state) for v in tracker.views())
                 try:
-                    metrics.write_prometheus(service.settings.metrics_file, by_state)
+                    metrics.write_prometheus(metrics_file, by_state)
                 except OSError as exc:
-                    log.warning("cannot write %s: %s", service.settings.metrics_file, exc)
+                    log.warning("cannot write %s: %s", metrics_file, exc)
 
-        service.add_cycle_hook(recovery.on_cycle, touches_agents=True)
-        service.add_cycle_hook(alerts.on_cycle, touches_agents=True)
-        service.add_cycle_hook(record)
-        service.add_cycle_hook(persistence.on_cycle)
+        # After each cycle, in this order; (hook, touches agents: skipped once monitoring is stopped).
+        hooks = [(recovery.on_cycle, True), (alerts.on_cycle, True), (record, False), (persistence.on_cycle, False)]
+        service = MonitorService(settings, core, rollout, assignment, recovery, metrics_dict, hooks)
+        # Every listener of the core's events, in one place (the D-Bus publisher is the daemon's).
+        core.hub.subscribe(alerts.on_event)
+        core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
         stack.callback(persistence.save)
         yield Components(service, bus, strategies, alerts, metrics, persistence)

@@ -1,4 +1,5 @@
-"""tmux-orcd: the daemon. Settings -> logging -> bus -> components -> first cycle -> READY=1 -> loop.
+"""tmux-orcd: the daemon. Settings -> logging -> bus -> components -> name -> state -> first cycle ->
+READY=1 -> loop -> shutdown; :meth:`Daemon.run` reads in that order.
 
 Exit statuses: 0 clean stop, 1 cannot run (no bus, name taken), 78 invalid settings (EX_CONFIG:
 systemd's RestartPreventExitStatus keeps it from restarting in a loop).
@@ -15,13 +16,15 @@ import sys
 from collections import Counter
 
 from dbus_fast import BusType, NameFlag, RequestNameReply
+from dbus_fast.aio import MessageBus
 from dbus_fast.errors import DBusError
 
 from tmux_orc import __version__
-from tmux_orc.config import EX_CONFIG, ConfigError, Settings, load_settings
+from tmux_orc.config import ENV_PREFIX, EX_CONFIG, ConfigError, Settings, load_settings
 from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.statefile import StateRefused
+from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.service import names
 from tmux_orc.service.compose import Components, build_components
 from tmux_orc.service.dbus_agents import AgentObjects, TmuxOrcBus
@@ -36,21 +39,34 @@ log = logging.getLogger("tmux_orc.daemon")
 EX_UNAVAILABLE = 1
 
 
+def load_daemon_settings() -> Settings:
+    """The settings, and what they name that must load too (the rules file): one ConfigError either way."""
+    settings = load_settings()
+    if settings.rules_file is not None:
+        try:
+            load_profiles(settings.rules_file)
+        except ValueError as exc:  # names the file and the problem
+            raise ConfigError(f"invalid setting {ENV_PREFIX}RULES_FILE={str(settings.rules_file)!r}: {exc}") from None
+    return settings
+
+
 def status_line(components: Components) -> str:
     """The one-line STATUS= summary, ASCII only."""
     service = components.service
-    if not service.core.running:
-        return f"stopped (paused by request); {len(service.core.tracker.records)} agents known"
-    if not service.core.tmux_connected:
+    if not service.running:
+        return f"stopped (paused by request); {service.agent_count} agents known"
+    if not service.tmux_connected:
         return "waiting for the tmux server" + (f" at {service.settings.tmux_socket}"
                                                if service.settings.tmux_socket else "")
     counts = Counter(str(v.state) for v in service.agents())
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
     return (f"monitoring {sum(counts.values())} agents ({states}); "
-            f"cycle {service.core.last_cycle_ms:.0f} ms; rollout {service.get_rollout_stage()}")
+            f"cycle {service.last_cycle_ms:.0f} ms; rollout {service.get_rollout_stage()}")
 
 
 class Daemon:
+    """The daemon's lifecycle: one :meth:`run` from connecting to the bus to the last save."""
+
     def __init__(self, settings: Settings, notifier: Notifier) -> None:
         self.settings = settings
         self.notifier = notifier
@@ -60,55 +76,84 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> int:
+        """Connect, publish, own the name, load the state, start, loop, shut down; the exit status."""
+        bus = await self._connect()
+        if bus is None:
+            return EX_UNAVAILABLE
         try:
-            bus = await TmuxOrcBus(bus_type=BusType.SESSION).connect()
+            async with build_components(self.settings, bus) as components:
+                self.components = components
+                self._publish(bus, components)
+                if not await self._own_name(bus):
+                    return EX_UNAVAILABLE
+                if not self._load_state(components):
+                    return EX_CONFIG
+                await self._start(components)
+                status = await self._main_loop(bus, components)
+                log.info("tmux-orcd stopping")
+                return status
+        finally:
+            bus.disconnect()
+
+    async def _connect(self) -> MessageBus | None:
+        try:
+            return await TmuxOrcBus(bus_type=BusType.SESSION).connect()
         except (OSError, ValueError, DBusError) as exc:
             address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "(DBUS_SESSION_BUS_ADDRESS is not set)")
             log.error("cannot connect to the session bus %s: %s", address, exc)
-            return EX_UNAVAILABLE
-        async with build_components(self.settings, bus) as components:
-            self.components = components
-            monitor = MonitorInterface(components.service, self.reload)
-            agents = AgentObjects(bus)
-            components.service.hub.subscribe(BusPublisher(monitor, agents))
-            bus.export(names.OBJECT_PATH, monitor)
-            bus.add_message_handler(signature_guard(monitor, names.OBJECT_PATH))
+            return None
 
-            reply = await bus.request_name(names.BUS_NAME, NameFlag.DO_NOT_QUEUE)
-            if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
-                log.error("another tmux-orcd already owns %s on this bus; not starting a second one",
-                          names.BUS_NAME)
-                bus.disconnect()
-                return EX_UNAVAILABLE
-            try:
-                components.persistence.load()
-            except (StateRefused, OSError) as exc:
-                log.error("cannot use the state directory %s: %s", self.settings.resolved_state_dir(), exc)
-                bus.disconnect()
-                return EX_CONFIG
+    def _publish(self, bus: MessageBus, components: Components) -> None:
+        """The Monitor1 object, the agent objects, and the publisher that keeps them current."""
+        monitor = MonitorInterface(components.service, self.reload)
+        components.service.hub.subscribe(BusPublisher(monitor, AgentObjects(bus)))
+        bus.export(names.OBJECT_PATH, monitor)
+        bus.add_message_handler(signature_guard(monitor, names.OBJECT_PATH))
 
-            self._install_signal_handlers()
-            await components.service.run_once()
-            self.notifier.ready(status_line(components))
-            log.info("tmux-orcd %s ready on %s (tmux socket: %s, interval %.1fs)", __version__,
-                     names.BUS_NAME, self.settings.tmux_socket or "default", self.settings.interval)
-            loop_task = asyncio.create_task(
-                components.service.run(self._on_turn, self.stop_event, self.notifier.watchdog_interval))
-            bus_gone = asyncio.create_task(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
-            done, _ = await asyncio.wait({loop_task, bus_gone}, return_when=asyncio.FIRST_COMPLETED)
-            bus_gone.cancel()
-            if bus_gone in done and not bus_gone.cancelled():
-                bus_gone.exception()  # an EOFError when the bus went away: it is reported below
-            self.notifier.stopping()
-            if bus_gone in done:
-                log.error("lost the session bus connection; exiting")
-                self.stop_event.set()
-            await loop_task
-            if loop_task.exception() is not None:
-                raise loop_task.exception()  # type: ignore[misc]
-            log.info("tmux-orcd stopping")
-        bus.disconnect()
-        return 0 if bus_gone not in done else EX_UNAVAILABLE
+    async def _own_name(self, bus: MessageBus) -> bool:
+        """The bus name is the single-instance lock: a second daemon gives up here."""
+        reply = await bus.request_name(names.BUS_NAME, NameFlag.DO_NOT_QUEUE)
+        if reply in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
+            return True
+        log.error("another tmux-orcd already owns %s on this bus; not starting a second one", names.BUS_NAME)
+        return False
+
+    def _load_state(self, components: Components) -> bool:
+        """Only the name's owner reads (and later writes) the state file."""
+        try:
+            components.persistence.load()
+        except (StateRefused, OSError) as exc:
+            log.error("cannot use the state directory %s: %s", self.settings.resolved_state_dir(), exc)
+            return False
+        return True
+
+    async def _start(self, components: Components) -> None:
+        """Signal handlers, the first cycle, then READY=1."""
+        self._install_signal_handlers()
+        await components.service.run_once()
+        self.notifier.ready(status_line(components))
+        log.info("tmux-orcd %s ready on %s (tmux socket: %s, interval %.1fs)", __version__,
+                 names.BUS_NAME, self.settings.tmux_socket or "default", self.settings.interval)
+
+    async def _main_loop(self, bus: MessageBus, components: Components) -> int:
+        """Cycles until SIGTERM/SIGINT (exit 0) or until the bus goes away (exit 1)."""
+        loop_task = asyncio.create_task(
+            components.service.run(self._on_turn, self.stop_event, self.notifier.watchdog_interval))
+        bus_gone = asyncio.create_task(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
+        done, _ = await asyncio.wait({loop_task, bus_gone}, return_when=asyncio.FIRST_COMPLETED)
+        bus_gone.cancel()
+        if bus_gone in done and not bus_gone.cancelled():
+            bus_gone.exception()  # an EOFError when the bus went away: it is reported below
+        self.notifier.stopping()
+        lost_bus = bus_gone in done
+        if lost_bus:
+            log.error("lost the session bus connection; exiting")
+            self.stop_event.set()
+        await loop_task
+        error = loop_task.exception()
+        if error is not None:
+            raise error
+        return EX_UNAVAILABLE if lost_bus else 0
 
     def _on_turn(self, report: CycleReport | None) -> None:
         """Called after every turn of the loop: the only place the watchdog is fed."""
@@ -150,7 +195,7 @@ class Daemon:
         self.notifier.reloading()
         try:
             try:
-                settings = load_settings()
+                settings = load_daemon_settings()
             except ConfigError as exc:
                 log.error("reload refused, keeping the running settings: %s", exc)
                 raise InvalidArgument(f"reload refused: {exc}") from None
@@ -168,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"tmux-orcd {__version__}")
     parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_daemon_settings()
     except ConfigError as exc:
         prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""
         print(f"{prefix}tmux-orcd: {exc}", file=sys.stderr, flush=True)

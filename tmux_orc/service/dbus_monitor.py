@@ -38,6 +38,8 @@ def string_details(details: dict[str, Any]) -> dict[str, str]:
 
 
 class MonitorInterface(ServiceInterface):
+    """The published Monitor1 object: each method one line into the service facade."""
+
     def __init__(self, service: MonitorService, reload: Callable[[], Awaitable[None]]) -> None:
         super().__init__(names.INTERFACE)
         self.service = service
@@ -57,7 +59,7 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def GetStatus(self) -> DBusDict:
-        return variant_dict(self.service.status())
+        return variant_dict(self.service.status().as_dict())
 
     @dbus_method()
     @mapped
@@ -72,7 +74,7 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def Explain(self, target: DBusStr) -> DBusDict:
-        return variant_dict(self.service.explain(target))
+        return variant_dict(self.service.explain(target).as_dict())
 
     @dbus_method()
     @mapped
@@ -87,7 +89,7 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def GetRollout(self) -> DBusDict:
-        return variant_dict(self.service.rollout_info())
+        return variant_dict(self.service.rollout_info().as_dict())
 
     @dbus_method()
     @mapped
@@ -112,7 +114,7 @@ class MonitorInterface(ServiceInterface):
     # --- properties ------------------------------------------------------------------------------
     @dbus_property(access=PropertyAccess.READ)
     def Running(self) -> DBusBool:
-        return self.service.core.running
+        return self.service.running
 
     @dbus_property(access=PropertyAccess.READ)
     def RolloutStage(self) -> DBusStr:
@@ -120,29 +122,30 @@ class MonitorInterface(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def AgentCount(self) -> DBusUInt32:
-        return len(self.service.core.tracker.records)
+        return self.service.agent_count
 
     @dbus_property(access=PropertyAccess.READ)
     def LastCycleMs(self) -> DBusDouble:
-        return self.service.core.last_cycle_ms
+        return self.service.last_cycle_ms
 
     @dbus_property(access=PropertyAccess.READ)
     def TmuxConnected(self) -> DBusBool:
-        return self.service.core.tmux_connected
+        return self.service.tmux_connected
 
     @dbus_property(access=PropertyAccess.READ)
     def Version(self) -> DBusStr:
         return self.service.version
 
     def property_values(self) -> dict[str, Any]:
-        core = self.service.core
+        """Every property's current value (the publisher diffs them for PropertiesChanged)."""
+        service = self.service
         return {
-            "Running": core.running,
-            "RolloutStage": self.service.get_rollout_stage(),
-            "AgentCount": len(core.tracker.records),
-            "LastCycleMs": core.last_cycle_ms,
-            "TmuxConnected": core.tmux_connected,
-            "Version": self.service.version,
+            "Running": service.running,
+            "RolloutStage": service.get_rollout_stage(),
+            "AgentCount": service.agent_count,
+            "LastCycleMs": service.last_cycle_ms,
+            "TmuxConnected": service.tmux_connected,
+            "Version": service.version,
         }
 
     # --- signals ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tmux_orc.core.strategy import CaptureResult
-from tmux_orc.model import PaneInfo
+from tmux_orc.model import CONCURRENT_STRATEGY, PaneInfo
 from tmux_orc.tmux.control import ControlClient, TmuxCommandError, TmuxDisconnected, TmuxTimeout, quote
 from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
 
@@ -62,7 +62,7 @@ class ConcurrentStrategy:
     :meth:`aclose` only forgets what this strategy remembered.
     """
 
-    name = "concurrent"
+    name = CONCURRENT_STRATEGY
 
     def __init__(self, client: ControlClient, command_timeout: float) -> None:
         self.client = client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tmux_orc.core.strategy import CaptureResult
-from tmux_orc.model import PaneInfo
+from tmux_orc.model import LEGACY_STRATEGY, PaneInfo
 from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
@@ -25,7 +25,7 @@ class SubprocessPaneSource:
 class PollingStrategy:
     """Captures every pane it is given, sequentially, each with its own ``tmux capture-pane``."""
 
-    name = "polling"
+    name = LEGACY_STRATEGY
 
     def __init__(self, socket: str | None, timeout: float) -> None:
         self.socket = socket

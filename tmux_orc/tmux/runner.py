@@ -12,6 +12,8 @@ import contextlib
 import os
 from collections.abc import Mapping
 
+from tmux_orc.core.ports import PaneIOError, ServerUnavailable
+
 TMUX = "tmux"
 
 SERVICE_ONLY_VARIABLES = (
@@ -28,11 +30,11 @@ SERVICE_ONLY_VARIABLES = (
 )
 
 
-class TmuxError(Exception):
+class TmuxError(PaneIOError):
     """tmux answered with an error (its message is kept)."""
 
 
-class TmuxUnavailable(TmuxError):
+class TmuxUnavailable(TmuxError, ServerUnavailable):
     """No tmux server is running on that socket (or tmux is not installed)."""
 
 
@@ -43,6 +45,7 @@ def clean_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def tmux_argv(socket: str | None, *args: str) -> list[str]:
+    """``tmux [-S socket] ARGS...`` as an argv list."""
     base = [TMUX]
     if socket:
         base += ["-S", socket]
