@@ -14,6 +14,7 @@ from tests.harness.signals import SignalRecorder
 from tests.harness.tmux import TmuxTestServer
 
 STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
+CODEX_STANDIN = str(Path(STANDIN).with_name("codex"))
 StartDaemon = Callable[..., DaemonProcess]
 
 
@@ -46,6 +47,21 @@ def test_crash_alert_reaches_pm_once_and_dbus(tmux_srv: TmuxTestServer, daemon: 
     wait_until(lambda: d.agent("team:0.0")["state"] == "idle", what="PM idle again (message submitted)")
     metrics = d.call("GetMetrics")[0]
     assert metrics["pm_messages_submitted"] == 1 and metrics["alerts_raised"] >= 1
+
+
+def test_codex_pm_showing_its_suggestion_receives_alerts(tmux_srv: TmuxTestServer, daemon: StartDaemon,
+                                                         tmp_path: Path) -> None:
+    """Codex shows a suggestion in its empty prompt: detection calls it idle, so delivery pastes into it."""
+    pm_log = tmp_path / "pm.log"
+    pm = tmux_srv.new_session("team", "Claude-pm", shell_running(f"{CODEX_STANDIN} idle", pm_log))
+    tmux_srv.wait_for(pm, "Use /skills to list available skills")
+    tmux_srv.new_window("team", "Claude-developer", shell_running(f"{STANDIN} exit-after 3"))
+    d = daemon(tmux_srv, alert_cooldown=600)
+    d.wait_state("team:0.0", "idle")
+    assert d.agent("team:0.0")["kind"] == "codex"
+    wait_until(lambda: len(lines(pm_log)) >= 1, timeout=20, what="the alert in the Codex PM's prompt")
+    assert "team:1.0" in lines(pm_log)[0] and "crashed" in lines(pm_log)[0]
+    wait_until(lambda: d.call("GetMetrics")[0]["pm_messages_submitted"] == 1, what="the message seen submitted")
 
 
 def test_typed_text_in_pm_prompt_is_never_touched(tmux_srv: TmuxTestServer, daemon: StartDaemon,
