@@ -84,7 +84,7 @@ class EventHub:
         for listener in self._listeners:
             try:
                 listener(event)
-            except Exception:  # a listener bug must not stop monitoring
+            except Exception:  # a listener bug must not stop monitoring; logged whole
                 self.listener_errors += 1
                 log.exception("event listener failed on %s", type(event).__name__)
 

@@ -208,7 +208,8 @@ class MonitorCore:
                 result: CaptureResult | BaseException = await asyncio.wait_for(
                     self.strategies[name].capture(panes, full=full), budget
                 )
-            except Exception as exc:  # a strategy (possibly a plugin) failing must not stop the cycle
+            except Exception as exc:  # a strategy (maybe a plugin) failing must not stop the cycle
+                log.debug("strategy %s raised", name, exc_info=exc)  # the traceback, for whoever debugs it
                 result = exc
             return name, result, (time.perf_counter() - t0) * 1000.0
 

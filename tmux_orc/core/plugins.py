@@ -74,7 +74,7 @@ def load_plugins(
             log.error("strategy plugin %r (%s) refused: %s", name, ep.value, exc)
         except Exception as exc:  # a plugin's import or factory can fail any way at all
             log.error("strategy plugin %r (%s) refused: failed to load: %s: %s", name, ep.value,
-                      type(exc).__name__, exc)
+                      type(exc).__name__, exc, exc_info=exc)
         else:
             log.info("strategy plugin %r loaded from %s", name, ep.value)
     for name in sorted(found.keys() - set(wanted)):

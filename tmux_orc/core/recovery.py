@@ -151,7 +151,7 @@ class RecoveryManager:
             self.core.hub.emit(RecoveryFinished(rid, view.target, False,
                                                 "cancelled: monitoring stopped or the daemon is stopping"))
             raise
-        except Exception as exc:  # report every failure as an outcome, never as a silent dead task
+        except Exception as exc:  # every failure is an outcome, never a silent dead task
             log.exception("%s: recovery %s failed unexpectedly", view.target, rid)
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         self.policy.record_outcome(key, ok, self.clock(), detail)

@@ -98,7 +98,7 @@ class MonitorService:
                 continue
             try:
                 await hook(report)
-            except Exception:
+            except Exception:  # one component's bug must not stop the others; logged whole
                 self.errors += 1
                 log.exception("cycle hook %s failed", getattr(hook, "__qualname__", hook))
         return report

@@ -10,6 +10,7 @@ while young, else ``unknown``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ _LEAD = re.compile(LEAD)
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"([^"]{1,120})"')
 _STATUS = re.compile(r"^\d{3}\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
+_log = logging.getLogger(__name__)
 TOOL_CAP = 4  # a screen frozen this many stuck thresholds is stuck, however busy its tools look
 
 
@@ -305,7 +307,8 @@ def classify(
     """Classify one pane. Pure: no I/O, and it never raises."""
     try:
         return _decide(screen, pane, facts, prev, ctx, profiles or DEFAULT_PROFILES)
-    except Exception as exc:  # a detector bug must not stop the monitoring cycle; it shows as unknown
+    except Exception as exc:  # noqa: BLE001 - a detector bug must not stop the cycle; it shows as unknown
+        _log.error("detector error on pane %s", pane.pane_id, exc_info=exc)  # the only trace of the bug
         verdict = Verdict(State.UNKNOWN, f"detector error: {type(exc).__name__}: {exc}", "engine.error")
         since = prev.unchanged_since if prev is not None else ctx.now
         return Observation(at=ctx.now, verdict=verdict, screen_hash=0, unchanged_since=since)

@@ -187,7 +187,7 @@ class Daemon:
             await self.reload()
         except InvalidArgument:
             pass  # already logged; the old settings stay in force
-        except Exception:
+        except Exception:  # a signal-driven reload has no caller to raise to; logged whole
             log.exception("reload failed; the running settings stay in force")
 
     async def reload(self) -> None:

@@ -60,7 +60,7 @@ class DesktopNotifier:
             names = await self._bus_call("ListActivatableNames")
             return isinstance(names, list) and SERVICE in names
         except Exception as exc:  # the bus itself is unhappy: no notifications, the daemon goes on
-            log.debug("cannot ask the bus about %s: %s", SERVICE, exc)
+            log.debug("cannot ask the bus about %s: %s", SERVICE, exc, exc_info=exc)
             return False
 
     async def _supports_markup(self) -> bool:
@@ -77,6 +77,7 @@ class DesktopNotifier:
         except Exception as exc:  # a missing or broken notification server must not stop the monitor
             self.failures += 1
             log.warning("desktop notification for %s failed: %s", target or "(no target)", exc)
+            log.debug("desktop notification failure", exc_info=exc)
 
     async def _notify(self, severity: str, summary: str, body: str, target: str) -> None:
         text = sanitize(body, 1000)
