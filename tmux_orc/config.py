@@ -41,6 +41,13 @@ def config_file_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "tmux-orc" / "config.toml"
 
 
+def default_agents_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/tmux-orc/agents``: where a person's own agent definitions go."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "tmux-orc" / "agents"
+
+
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$STATE_DIRECTORY`` under systemd, else ``$XDG_STATE_HOME/tmux-orc``."""
     env = os.environ if env is None else env
@@ -87,7 +94,10 @@ class Settings(BaseSettings):
     alert_queue_max: int = Field(200, ge=1)
 
     # --- recovery
-    pm_spawn_command: str = Field("claude --continue", min_length=1)
+    pm_spawn_command: str | None = Field(
+        None, min_length=1,
+        description="what brings a crashed PM back; default: its own CLI's resume command (claude --continue)")
+    agents_dir: Path | None = Field(None, description="folder of extra agent definitions (*.toml)")
     auto_recover_pm: bool = True
     recovery_confirmations: int = Field(3, ge=1)
     recovery_grace: float = Field(120.0, ge=0)
@@ -118,12 +128,16 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
 
-    @field_validator("state_dir", "metrics_file", "rules_file", mode="before")
+    @field_validator("state_dir", "metrics_file", "rules_file", "agents_dir", mode="before")
     @classmethod
     def _no_empty_path(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             raise ValueError("must not be empty (leave the setting out for the default)")
         return value
+
+    def resolved_agents_dir(self) -> Path:
+        """``agents_dir``, or ``$XDG_CONFIG_HOME/tmux-orc/agents``."""
+        return self.agents_dir if self.agents_dir is not None else default_agents_dir()
 
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else default_state_dir()

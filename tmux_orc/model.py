@@ -39,18 +39,28 @@ class Role(StrEnum):
 
 
 class Kind(StrEnum):
-    """Which program the agent is (from the pane's process tree)."""
+    """The built-in kinds: which program the agent is (from the pane's process tree).
+
+    A kind is an open name: these are the ones tmux-orc ships definitions for (and ``shell`` /
+    ``unknown``); any agent definition a user adds brings its own name. Fields hold plain ``str``.
+    """
 
     CLAUDE = "claude"
     CODEX = "codex"
     GEMINI = "gemini"
     AIDER = "aider"
+    OPENCODE = "opencode"
+    QWEN = "qwen"
     SHELL = "shell"
     UNKNOWN = "unknown"
 
 
-AGENT_KINDS = frozenset(Kind) - {Kind.SHELL, Kind.UNKNOWN}
-"""The kinds that are agent programs: every kind but a shell and an unknown program."""
+NOT_AGENTS = frozenset({Kind.SHELL, Kind.UNKNOWN})
+
+
+def is_agent_kind(kind: str) -> bool:
+    """Is ``kind`` an agent program (any defined agent), not a shell or an unknown program?"""
+    return kind not in NOT_AGENTS
 
 HEALTHY_STATES = frozenset({State.WORKING, State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED})
 """States of an agent that is alive and doing what agents do (nothing to repair)."""
@@ -118,7 +128,7 @@ class ProcessInfo:
 class ProcessFacts:
     """What the process tree under a pane says about its agent program."""
 
-    kind: Kind  # the agent program found in the tree (SHELL if only a shell, UNKNOWN if neither)
+    kind: str  # the agent program found in the tree (a defined kind; SHELL if only a shell, UNKNOWN if neither)
     agent_pid: int | None  # pid of the agent program, None when none is running
     stopped: bool = False  # the agent program is stopped (T state: SIGSTOP / ctrl-z)
     shell_in_foreground: bool = False  # the pane's foreground process is a shell, not an agent
@@ -180,7 +190,7 @@ class AgentView:
     window: str  # window name
     pane_id: str
     role: Role
-    kind: Kind
+    kind: str  # a defined agent kind, or shell / unknown
     state: State
     state_since: float
     detail: str = ""

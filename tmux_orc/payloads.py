@@ -111,6 +111,19 @@ class Explanation(Payload):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentKindInfo(Payload):
+    """ListAgentKinds: one agent definition in use, and where it came from."""
+
+    name: str = ""
+    description: str = ""
+    source: str = ""  # "built-in <file>" or the path of a user's definition
+    programs: list[str] = field(default_factory=list)  # program names it is recognised by
+    resume: str = ""
+    hooks: list[str] = field(default_factory=list)
+    rules: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RolloutInfo(Payload):
     """GetRollout: the stage, its fractions, which strategy watches which session, and the health figures."""
 

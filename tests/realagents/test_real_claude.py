@@ -52,7 +52,7 @@ def test_claude2_process_facts(claude2_shots: dict[str, Shot]) -> None:
     """Kind and liveness come from the process tree under the shell, never from the screen."""
     for name in ("fresh-prompt", "streaming", "permission", "429"):
         facts = claude2_shots[name].facts
-        assert facts is not None and facts.kind is Kind.CLAUDE and facts.agent_alive, (name, facts)
+        assert facts is not None and facts.kind == Kind.CLAUDE and facts.agent_alive, (name, facts)
         assert claude2_shots[name].pane.current_command == "claude"
     stopped = claude2_shots["sigstop"].facts
     assert stopped is not None and stopped.stopped, stopped

@@ -35,7 +35,7 @@ def test_codex_process_facts(codex_shots: dict[str, Shot]) -> None:
     """`codex` is a node launcher over a native binary; the launcher is what the pane runs."""
     for name in ("fresh-prompt", "streaming", "approval"):
         facts = codex_shots[name].facts
-        assert facts is not None and facts.kind is Kind.CODEX and facts.agent_alive, (name, facts)
+        assert facts is not None and facts.kind == Kind.CODEX and facts.agent_alive, (name, facts)
     killed = codex_shots["killed"].facts
     assert killed is not None and not killed.agent_alive, killed
 

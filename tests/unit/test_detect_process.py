@@ -62,13 +62,13 @@ def test_stopped_native_tui_under_its_launcher() -> None:
 
 def test_zombie_agent_is_not_alive() -> None:
     facts = find_agent(pane(), table(BASH, child(200, "claude", (), "Z")))
-    assert facts.agent_pid is None and facts.kind is Kind.CLAUDE and facts.shell_in_foreground
+    assert facts.agent_pid is None and facts.kind == Kind.CLAUDE and facts.shell_in_foreground
 
 
 def test_renamed_comm_still_found_by_argv() -> None:
     # Claude Code sets process.title: comm may say "claude" while argv still names node, or the reverse.
-    assert program_kind(child(200, "MainThread", ("claude", "--resume"))) is Kind.CLAUDE
-    assert program_kind(child(201, "claude", ("node", "/opt/x/cli.js"))) is Kind.CLAUDE
+    assert program_kind(child(200, "MainThread", ("claude", "--resume"))) == Kind.CLAUDE
+    assert program_kind(child(201, "claude", ("node", "/opt/x/cli.js"))) == Kind.CLAUDE
 
 
 def test_deeper_agent_under_wrappers() -> None:
@@ -82,7 +82,7 @@ def test_deeper_agent_under_wrappers() -> None:
             ppid=150,
         ),
     )
-    assert find_agent(pane(), procs).kind is Kind.GEMINI
+    assert find_agent(pane(), procs).kind == Kind.GEMINI
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_deeper_agent_under_wrappers() -> None:
     ],
 )
 def test_program_patterns(comm: str, argv: tuple[str, ...], kind: Kind | None) -> None:
-    assert program_kind(child(200, comm, argv)) is kind
+    assert program_kind(child(200, comm, argv)) == kind
 
 
 def test_other_program_is_unknown_and_not_shell_foreground() -> None:

@@ -13,7 +13,6 @@ from enum import StrEnum
 from tmux_orc.core.ports import PaneActions
 from tmux_orc.detect.prompt import message_submitted, prompt_is_empty, prompt_text
 from tmux_orc.detect.rules import Profiles
-from tmux_orc.model import Kind
 
 MAX_ENTERS = 3
 
@@ -36,7 +35,7 @@ class Submission:
 
     pane_id: str
     text: str
-    kind: Kind
+    kind: str
     screen_before: str
     enters: int = 1
     profiles: Profiles | None = field(default=None, repr=False)
@@ -53,7 +52,7 @@ class Submission:
         await actions.press_enter(self.pane_id)
 
 
-async def deliver(actions: PaneActions, pane_id: str, text: str, screen: str, kind: Kind,
+async def deliver(actions: PaneActions, pane_id: str, text: str, screen: str, kind: str,
                   profiles: Profiles | None = None) -> Submission:
     """Paste ``text`` if ``screen`` (a capture taken just before) shows an empty prompt.
 

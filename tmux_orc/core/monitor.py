@@ -19,11 +19,13 @@ from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect import toolcpu
+from tmux_orc.detect.catalog import Catalog
 from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
-from tmux_orc.detect.profiles import load_profiles
+from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
-from tmux_orc.model import AGENT_KINDS, AgentEvent, AgentView, PaneInfo, Role, State
+from tmux_orc.detect.rules import Profiles
+from tmux_orc.model import AgentEvent, AgentView, PaneInfo, Role, State, is_agent_kind
 from tmux_orc.procfs import ProcessTable
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ class MonitorCore:
         self.started_at = clock()
         self._full_refresh_countdown = 0
         self._sample_cursor = 0
-        self.profiles = load_profiles(settings.rules_file)
+        self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
 
     # --- the cycle -------------------------------------------------------------------------------
@@ -176,10 +178,10 @@ class MonitorCore:
         phase("sample")
 
     def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
-        facts = find_agent(pane, table)
+        facts = find_agent(pane, table, self.catalog.patterns)
         role = role_from_window(pane.window_name, self.settings.agent_window_prefix, self.settings.roles)
         known = self.tracker.knows(pane.target)
-        if role is None and facts.kind not in AGENT_KINDS and not known:
+        if role is None and not is_agent_kind(facts.kind) and not known:
             return None
         strategy = self._assignment.get(pane.session, LEGACY)
         if strategy not in self.strategies:
@@ -314,6 +316,11 @@ class MonitorCore:
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
+
+    @property
+    def profiles(self) -> Profiles:
+        """How each agent kind's screen is read (the catalog's, user rules included)."""
+        return self.catalog.profiles
 
     def uptime(self) -> float:
         """Seconds since the core was built."""

@@ -25,7 +25,7 @@ from tmux_orc.core.ports import Clock, PaneActions, PaneIOError
 from tmux_orc.core.recovery_policy import Action, RecoveryPolicy, Refusal, recovery_key
 from tmux_orc.core.tracker import AgentSnapshot
 from tmux_orc.detect.process import find_agent
-from tmux_orc.model import AgentView, PaneInfo, Role, State
+from tmux_orc.model import AgentView, Kind, PaneInfo, Role, State
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,20 @@ class RecoveryManager:
                            f"(`tmux-orc monitor recover {view.target}`).")
         self.policy.forget_missing(present | {k for k, t in self.tasks.items() if not t.done()})
 
+    def spawn_command(self, kind: str) -> str:
+        """What brings back a crashed agent of ``kind``: ``pm_spawn_command`` when set, else its agent
+        definition's resume command, else the program itself (Claude Code's resume as the last resort)."""
+        if self.settings.pm_spawn_command:
+            return self.settings.pm_spawn_command
+        catalog = self.core.catalog
+        resume = catalog.resume_command(kind)
+        if resume:
+            return resume
+        definition = catalog.get(kind)
+        if definition is not None and definition.program is not None and definition.program.names:
+            return sorted(definition.program.names)[0]
+        return catalog.resume_command(Kind.CLAUDE) or "claude --continue"
+
     # --- the recovery itself ---------------------------------------------------------------------
     def _start(self, rec: AgentSnapshot, command: str | None, *, manual: bool) -> str:
         recovery_id = uuid.uuid4().hex[:12]
@@ -144,7 +158,7 @@ class RecoveryManager:
     async def _recover(self, rid: str, key: str, view: AgentView, pane: PaneInfo, command: str | None,
                        manual: bool) -> None:
         try:
-            ok, detail = await self._spawn_and_verify(view, pane, command or self.settings.pm_spawn_command,
+            ok, detail = await self._spawn_and_verify(view, pane, command or self.spawn_command(view.kind),
                                                       manual=manual)
         except asyncio.CancelledError:
             self.policy.record_outcome(key, False, self.clock(), "cancelled")
@@ -186,7 +200,7 @@ class RecoveryManager:
                            pane_pid=opened.pane_pid, dead=False)
         deadline = time.monotonic() + self.settings.starting_after
         while time.monotonic() < deadline:
-            facts = find_agent(new_pane, await asyncio.to_thread(self.core.read_processes))
+            facts = find_agent(new_pane, await asyncio.to_thread(self.core.read_processes), self.core.catalog.patterns)
             if facts.agent_pid is not None:
                 await self._close_pane(view, pane, "the crashed pane")  # only now: keep the evidence until then
                 for hook in self.on_recovered:
@@ -206,7 +220,7 @@ class RecoveryManager:
         table = await asyncio.to_thread(self.core.read_processes)
         if not pane.dead and table.get(pane.pane_pid) is None:
             return f"the pane's process {pane.pane_pid} is not in /proc (cannot read process facts)"
-        facts = find_agent(pane, table)
+        facts = find_agent(pane, table, self.core.catalog.patterns)
         if facts.agent_pid is not None:
             return f"its agent program is running (pid {facts.agent_pid})"
         if strict and not (pane.dead or facts.shell_in_foreground):

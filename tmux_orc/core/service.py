@@ -25,7 +25,7 @@ from tmux_orc.core.rollout import LEGACY, OPERATOR_REASON, HealthSample, Rollout
 from tmux_orc.core.tracker import AgentSnapshot
 from tmux_orc.detect import toolcpu
 from tmux_orc.model import AgentView, RolloutStage
-from tmux_orc.payloads import ExplainedFacts, Explanation, RolloutInfo, Status
+from tmux_orc.payloads import AgentKindInfo, ExplainedFacts, Explanation, RolloutInfo, Status
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +221,19 @@ class MonitorService:
             interval_s=self.settings.interval,
             tmux_socket=self.settings.tmux_socket or "",
         )
+
+    def agent_kinds(self) -> list[AgentKindInfo]:
+        """The agent definitions in use, in matching order, and where each came from."""
+        catalog = self.core.catalog
+        kinds = []
+        for d in catalog.definitions.values():
+            profile = catalog.profiles.get(d.name)
+            kinds.append(AgentKindInfo(
+                name=d.name, description=d.description, source=d.source,
+                programs=sorted(d.program.names | set(d.program.prefixes)) if d.program else [],
+                resume=d.resume, hooks=list(d.hooks), rules=len(profile.rules) if profile else 0,
+            ))
+        return kinds
 
     def agents(self) -> list[AgentView]:
         """Every agent's published view."""

@@ -44,7 +44,7 @@ class PersistedAgent(BaseModel):
     detail: str = ""
     last_activity: float = 0.0
     role: Role = Role.AGENT
-    kind: Kind = Kind.UNKNOWN
+    kind: str = Field(str(Kind.UNKNOWN), max_length=64)
     pane_id: str = ""
 
 

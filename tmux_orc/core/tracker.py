@@ -104,7 +104,7 @@ class StateTracker:
 
     # --- discovery -------------------------------------------------------------------------------
     def upsert(
-        self, pane: PaneInfo, role: Role, kind: Kind, facts: ProcessFacts, strategy: str, now: float
+        self, pane: PaneInfo, role: Role, kind: str, facts: ProcessFacts, strategy: str, now: float
     ) -> tuple[AgentRecord, bool]:
         """The record for this pane (created when new). Returns (record, appeared)."""
         agent_id = pane.target

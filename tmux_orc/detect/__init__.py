@@ -2,7 +2,8 @@
 
 - :func:`find_agent` reads the process tree under a pane (:mod:`.process`)
 - :func:`classify` turns screen + process facts + history into an Observation (:mod:`.engine`)
-- :class:`Profiles` are the per-agent rule tables (:mod:`.builtin`, :mod:`.profiles`)
+- :class:`Catalog` holds the agent definitions in use (:mod:`.definition`, :mod:`.catalog`, files in
+  ``tmux_orc/agents/``); :class:`Profiles` are their screen rules (:mod:`.profiles` adds a user's own)
 - :class:`Debouncer` confirms a state before it is published (:mod:`.debounce`)
 - :func:`role_from_window` names an agent's role from its window (:mod:`.roles`)
 """

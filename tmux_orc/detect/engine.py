@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tmux_orc.detect import toolcpu
-from tmux_orc.detect.builtin import LEAD
 from tmux_orc.detect.profiles import DEFAULT_PROFILES
 from tmux_orc.detect.ratelimit import parse_reset
 from tmux_orc.detect.rules import Profile, Profiles, Rule
 from tmux_orc.detect.screen import Layout, ScreenShape, read_layout
-from tmux_orc.model import AGENT_KINDS, AgentEvent, Kind, Observation, PaneInfo, ProcessFacts, State, Verdict
+from tmux_orc.model import AgentEvent, Kind, Observation, PaneInfo, ProcessFacts, State, Verdict, is_agent_kind
 
 _EVENT_STATES = {
     "UserPromptSubmit": State.WORKING,
@@ -33,7 +32,7 @@ _EVENT_STATES = {
 _COUNTERS = re.compile(r"\s*\([^)]*\)")
 _GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph
 _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pane title
-# "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (see builtin.RETRYING)
+# "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (the rule claude.api-retrying in agents/claude.toml)
 _RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
 # Claude Code 2.0's "Retrying in 4 seconds… (attempt 4/10)" (the failure is on the line(s) above)
@@ -41,7 +40,7 @@ _RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)\s*\bretrying in\b.*?\battempt (?P
 _RATE_LIMITED_RETRY = re.compile(
     r"(?i)^api error (?:429\b|.*\b(?:rate.?limit|too many requests)).*, retrying \(attempt"
 )
-_LEAD = re.compile(LEAD)
+_LEAD = re.compile(r"^[●⏺⎿✗✘×⚠\s]*")  # bullets Claude Code puts before transcript entries and tool results
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"([^"]{1,120})"')
 _STATUS = re.compile(r"^\d{3}\b")
 _ASK = re.compile(r"(?i)^(?:choose|select|pick)\b")
@@ -100,9 +99,9 @@ def _crash_verdict(pane: PaneInfo, facts: ProcessFacts, screen: str, profiles: P
         return Verdict(State.CRASHED, f"pane is dead{status}", "process.pane-dead", (f"pane_dead=1{status}",))
     if facts.agent_pid is not None:
         return None
-    if facts.kind in AGENT_KINDS:
+    if is_agent_kind(facts.kind):
         detail, name = f"{facts.kind} exited (zombie process not yet reaped)", "process.zombie"
-    elif facts.kind is Kind.SHELL or facts.shell_in_foreground:
+    elif facts.kind == Kind.SHELL or facts.shell_in_foreground:
         detail, name = "agent program exited; shell in foreground", "process.exited"
     elif facts.commands:
         detail, name = (
@@ -266,7 +265,7 @@ def _decide(
             "process.stopped",
             (f"process {facts.agent_pid} state T",),
         )
-    if verdict is None and profile is not None and facts.kind in AGENT_KINDS:  # shell rules only word crashes
+    if verdict is None and profile is not None and is_agent_kind(facts.kind):  # shell rules only word crashes
         verdict = _screen_verdict(profile, layout, pane, ctx, prev.verdict if prev is not None else None)
     if verdict is None:
         verdict = _fallback(ctx, layout)

@@ -1,41 +1,21 @@
 """Which agent program runs under a pane, from the process tree alone (no screen text).
 
-Programs are recognised by a small table of patterns: the kernel's ``comm``, the basename of ``argv[0]``
-and, for interpreters (``node``, ``python3``, ``bun``, ``deno``), the script or ``-m`` module they run.
+Programs are recognised by the ``[process]`` patterns of the agent definitions in use (the built-in
+ones unless a caller passes others): the kernel's ``comm``, the basename of ``argv[0]`` and, for
+interpreters (``node``, ``python3``, ``bun``, ``deno``), the script or ``-m`` module they run.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+from tmux_orc.detect.catalog import BUILTIN_CATALOG
+from tmux_orc.detect.program import ProgramPattern
 from tmux_orc.model import Kind, PaneInfo, ProcessFacts, ProcessInfo
 from tmux_orc.procfs import ProcessTable
 
-
-@dataclass(frozen=True, slots=True)
-class ProgramPattern:
-    """How one agent program shows up in a process list."""
-
-    kind: Kind
-    names: frozenset[str]  # exact basenames (without .js/.mjs/.py) of comm, argv[0] or a script
-    prefixes: tuple[str, ...] = ()  # basename prefixes (demo stand-ins such as ``claude-sim``)
-    path_parts: tuple[str, ...] = ()  # substrings of a script path (npm package folders)
-    modules: frozenset[str] = frozenset()  # ``python -m MODULE``
-
-
-AGENT_PATTERNS: tuple[ProgramPattern, ...] = (
-    ProgramPattern(Kind.CLAUDE, frozenset({"claude"}), ("claude",), ("@anthropic-ai/claude-code",)),
-    ProgramPattern(Kind.CODEX, frozenset({"codex"}), ("codex-",), ("@openai/codex",)),
-    ProgramPattern(Kind.GEMINI, frozenset({"gemini"}), ("gemini-",), ("@google/gemini-cli",)),
-    ProgramPattern(
-        Kind.AIDER,
-        frozenset({"aider"}),
-        ("aider-",),
-        ("/site-packages/aider/",),
-        frozenset({"aider", "aider.main"}),
-    ),
-)
+Patterns = Sequence[ProgramPattern]
 
 SHELLS: frozenset[str] = frozenset({"bash", "zsh", "sh", "dash", "fish", "ksh", "tcsh", "csh", "mksh"})
 
@@ -56,45 +36,46 @@ def _stem(path: str) -> str:
     return _SCRIPT_SUFFIX.sub("", name).lower()
 
 
-def _match_name(name: str) -> Kind | None:
-    for pattern in AGENT_PATTERNS:
+def _match_name(name: str, patterns: Patterns) -> str | None:
+    for pattern in patterns:
         if name in pattern.names or any(name.startswith(p) for p in pattern.prefixes):
             return pattern.kind
     return None
 
 
-def _match_script(argv: tuple[str, ...]) -> Kind | None:
+def _match_script(argv: tuple[str, ...], patterns: Patterns) -> str | None:
     """The agent an interpreter runs: the script argument(s) or ``-m module``."""
     args = argv[1:]
     for index, arg in enumerate(args[:12]):
         if arg == "-m" and index + 1 < len(args):
             module = args[index + 1]
-            for pattern in AGENT_PATTERNS:
+            for pattern in patterns:
                 if module in pattern.modules:
                     return pattern.kind
             return None
         if arg.startswith("-") or arg in ("run", "exec", "x"):
             continue
-        for pattern in AGENT_PATTERNS:
+        for pattern in patterns:
             if any(part in arg for part in pattern.path_parts):
                 return pattern.kind
-        kind = _match_name(_stem(arg))
+        kind = _match_name(_stem(arg), patterns)
         if kind is not None:
             return kind
     return None
 
 
-def program_kind(proc: ProcessInfo) -> Kind | None:
-    """The agent kind of one process, or None when it is no agent program we know."""
+def program_kind(proc: ProcessInfo, patterns: Patterns | None = None) -> str | None:
+    """The agent kind of one process, or None when it is no agent program defined."""
+    patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
     names = [_stem(proc.comm)]
     if proc.argv:
         names.append(_stem(proc.argv[0]))
     for name in names:
-        kind = _match_name(name)
+        kind = _match_name(name, patterns)
         if kind is not None:
             return kind
     if any(_INTERPRETER.match(name) for name in names):
-        return _match_script(proc.argv)
+        return _match_script(proc.argv, patterns)
     return None
 
 
@@ -118,27 +99,29 @@ def _shell_in_foreground(tree: list[ProcessInfo]) -> bool:
     return bool(members) and all(is_shell(proc) for proc in members)
 
 
-def _tool_cpu(agent: ProcessInfo, kind: Kind, table: ProcessTable) -> float:
+def _tool_cpu(agent: ProcessInfo, kind: str, table: ProcessTable, patterns: Patterns) -> float:
     """CPU seconds of what the agent runs: its children that have exited, and every process below it
     that is not the agent program itself (Codex's native TUI under its node launcher draws a spinner)."""
     total = agent.child_cpu_seconds
     for _depth, proc in table.descendants(agent.pid):
         total += proc.child_cpu_seconds
-        if program_kind(proc) is not kind:
+        if program_kind(proc, patterns) != kind:
             total += proc.cpu_seconds
     return total
 
 
-def find_agent(pane: PaneInfo, table: ProcessTable) -> ProcessFacts:
+def find_agent(pane: PaneInfo, table: ProcessTable, patterns: Patterns | None = None) -> ProcessFacts:
     """Walk the tree from ``pane.pane_pid`` (itself included, breadth first) for an agent program.
 
     The shallowest live agent wins. A zombie agent is reported with its kind but ``agent_pid=None``.
+    ``patterns``: the agent definitions' program patterns (the built-in ones by default).
     """
+    patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
     tree = _tree(pane, table)
     commands = tuple(proc.comm for proc in tree[:16])
-    dead_kind: Kind | None = None
+    dead_kind: str | None = None
     for proc in tree:
-        kind = program_kind(proc)
+        kind = program_kind(proc, patterns)
         if kind is None:
             continue
         if proc.state in _ALIVE_EXCLUDED:
@@ -147,22 +130,22 @@ def find_agent(pane: PaneInfo, table: ProcessTable) -> ProcessFacts:
         # Stopped: the agent program or any of its own processes (Codex's node launcher runs a native
         # TUI below it; stopping the TUI freezes the agent while the launcher sleeps on).
         stopped = proc.state in _STOPPED or any(
-            p.state in _STOPPED and program_kind(p) is kind for p in tree if p.pid != proc.pid
+            p.state in _STOPPED and program_kind(p, patterns) == kind for p in tree if p.pid != proc.pid
         )
         return ProcessFacts(
             kind=kind,
             agent_pid=proc.pid,
             stopped=stopped,
             commands=commands,
-            tool_cpu_seconds=_tool_cpu(proc, kind, table),
+            tool_cpu_seconds=_tool_cpu(proc, kind, table, patterns),
         )
     shells = [proc for proc in tree if is_shell(proc) and proc.state not in _ALIVE_EXCLUDED]
     if dead_kind is not None:
         kind = dead_kind
     elif shells and all(is_shell(proc) for proc in tree if proc.state not in _ALIVE_EXCLUDED):
-        kind = Kind.SHELL
+        kind = str(Kind.SHELL)
     else:
-        kind = Kind.UNKNOWN
+        kind = str(Kind.UNKNOWN)
     return ProcessFacts(
         kind=kind,
         agent_pid=None,

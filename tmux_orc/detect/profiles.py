@@ -3,7 +3,7 @@
 A rules file looks like::
 
     [[rules]]
-    kind = "claude"             # claude, codex, gemini, aider
+    kind = "claude"             # any agent kind defined (claude, codex, gemini, aider, ... or your own)
     name = "mine.press-enter"   # shown as the verdict's rule
     state = "waiting_input"     # any state except crashed, stuck, starting
     pattern = "^Press Enter to continue"
@@ -25,15 +25,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tmux_orc.detect.builtin import BUILTIN
+from tmux_orc.detect.catalog import BUILTIN_CATALOG, Catalog, load_catalog
 from tmux_orc.detect.rules import REGIONS, Profile, Profiles, Region, Rule
-from tmux_orc.model import AGENT_KINDS, Kind, State
+from tmux_orc.model import Kind, State
 
-DEFAULT_PROFILES = Profiles({profile.kind: profile for profile in BUILTIN})
+DEFAULT_PROFILES = BUILTIN_CATALOG.profiles
 
 _USER_STATES = frozenset(State) - {State.CRASHED, State.STUCK, State.STARTING}
 _RULE_KEYS = frozenset({"kind", "name", "state", "pattern", "region", "requires_input", "position"})
-_AGENT_KINDS = tuple(sorted(AGENT_KINDS))
+
+
+def _agent_kinds(profiles: Profiles) -> tuple[str, ...]:
+    return tuple(sorted(kind for kind in profiles.by_kind if kind != Kind.SHELL))
 
 
 def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -51,7 +54,7 @@ def _regex(where: str, value: Any) -> re.Pattern[str]:
         raise ValueError(f"{where}: pattern {value!r} is not a valid regular expression: {exc}") from None
 
 
-def _user_rule(index: int, raw: Any) -> tuple[Kind, Rule, bool]:
+def _user_rule(index: int, raw: Any, kinds: tuple[str, ...]) -> tuple[str, Rule, bool]:
     """(kind, rule, tried first) from one ``[[rules]]`` table."""
     where = f"rules[{index}]"
     if not isinstance(raw, dict):
@@ -62,7 +65,7 @@ def _user_rule(index: int, raw: Any) -> tuple[Kind, Rule, bool]:
     for key in ("kind", "name", "state", "pattern"):
         if key not in raw:
             raise ValueError(f"{where}: missing key {key!r}")
-    kind = Kind(_choice(where, "kind", raw["kind"], tuple(_AGENT_KINDS)))
+    kind = _choice(where, "kind", raw["kind"], kinds)
     state = State(_choice(where, "state", raw["state"], tuple(sorted(_USER_STATES))))
     region: Region = _choice(where, "region", raw.get("region", "live"), REGIONS)  # type: ignore[assignment]
     name = raw["name"]
@@ -80,12 +83,12 @@ def _with_placeholders(profiles: Profiles, raw: Any) -> Profiles:
     if not isinstance(raw, dict):
         raise ValueError("placeholders: must be a table of kind = [patterns]")
     for kind_name, patterns in raw.items():
-        kind = Kind(_choice("placeholders", "kind", kind_name, tuple(_AGENT_KINDS)))
+        kind = _choice("placeholders", "kind", kind_name, _agent_kinds(profiles))
         if not isinstance(patterns, list):
             raise ValueError(f"placeholders.{kind_name}: must be a list of patterns")
         compiled = tuple(_regex(f"placeholders.{kind_name}", p) for p in patterns)
         base = profiles.get(kind)
-        if base is None:  # pragma: no cover - every agent kind has a built-in profile
+        if base is None:  # pragma: no cover - every agent kind has a profile
             continue
         shape = replace(base.shape, placeholders=base.shape.placeholders + compiled)
         profiles = Profiles({**profiles.by_kind, kind: replace(base, shape=shape)})
@@ -101,8 +104,9 @@ def merge_rules(data: dict[str, Any], base: Profiles = DEFAULT_PROFILES) -> Prof
     if not isinstance(raw_rules, list):
         raise ValueError("rules: must be an array of tables ([[rules]])")
     profiles = base
-    parsed = [_user_rule(index, raw) for index, raw in enumerate(raw_rules)]
-    for kind in _AGENT_KINDS:
+    kinds = _agent_kinds(base)
+    parsed = [_user_rule(index, raw, kinds) for index, raw in enumerate(raw_rules)]
+    for kind in kinds:
         first = tuple(r for k, r, at_first in parsed if k == kind and at_first)
         last = tuple(r for k, r, at_first in parsed if k == kind and not at_first)
         if first:
@@ -114,13 +118,14 @@ def merge_rules(data: dict[str, Any], base: Profiles = DEFAULT_PROFILES) -> Prof
     return profiles
 
 
-def load_profiles(path: Path | None) -> Profiles:
-    """The built-in profiles, with the user's rules from ``path`` merged in (None: built-ins only).
+def load_profiles(path: Path | None, base: Profiles = DEFAULT_PROFILES) -> Profiles:
+    """``base`` (the built-in profiles by default), with the user's rules from ``path`` merged in
+    (None: ``base`` as it is).
 
     Raises ValueError naming the file and what is wrong with it.
     """
     if path is None:
-        return DEFAULT_PROFILES
+        return base
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -128,11 +133,22 @@ def load_profiles(path: Path | None) -> Profiles:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
     try:
-        return merge_rules(data)
+        return merge_rules(data, base)
     except ValueError as exc:
         raise ValueError(f"rules file {path}: {exc}") from None
 
 
-def profile_for(kind: Kind, profiles: Profiles | None = None) -> Profile | None:
+def load_agents(agents_dir: Path | None, rules_file: Path | None) -> Catalog:
+    """The agent definitions in use (built-ins, then ``agents_dir``), read with the rules of ``rules_file``.
+
+    Raises ValueError naming the file, key and value that cannot be used.
+    """
+    catalog = load_catalog(agents_dir)
+    if rules_file is None:
+        return catalog
+    return catalog.with_profiles(load_profiles(rules_file, catalog.profiles))
+
+
+def profile_for(kind: str, profiles: Profiles | None = None) -> Profile | None:
     """The profile for ``kind`` (from ``profiles``, else the built-ins)."""
     return (profiles or DEFAULT_PROFILES).get(kind)

@@ -16,14 +16,7 @@ from tmux_orc.model import Kind
 PASTED_STAND_IN = "[Pasted text"  # what Claude Code shows in its prompt instead of a long paste
 
 
-def _kind(kind: Kind | str) -> Kind | None:
-    try:
-        return Kind(kind)
-    except ValueError:
-        return None
-
-
-def prompt_text(screen: str, kind: Kind | str, profiles: Profiles | None = None) -> str | None:
+def prompt_text(screen: str, kind: str, profiles: Profiles | None = None) -> str | None:
     """The text typed in the agent's prompt ("" when empty or showing a placeholder), None when no
     prompt is in view (a dialog, a shell, a program whose screen has no prompt shape).
 
@@ -32,14 +25,13 @@ def prompt_text(screen: str, kind: Kind | str, profiles: Profiles | None = None)
     >>> prompt_text("user@host:~$ ", Kind.SHELL) is None
     True
     """
-    known = _kind(kind)
-    profile = (profiles or DEFAULT_PROFILES).get(known) if known is not None else None
+    profile = (profiles or DEFAULT_PROFILES).get(kind)
     if profile is None or not profile.shape.prompts:
         return None  # a shell or an unknown program: nothing is ever treated as its prompt
     return read_layout(screen, profile.shape).input
 
 
-def prompt_is_empty(screen: str, kind: Kind | str, profiles: Profiles | None = None) -> bool:
+def prompt_is_empty(screen: str, kind: str, profiles: Profiles | None = None) -> bool:
     """True only when a prompt is in view and holds nothing but the agent's own placeholder."""
     return prompt_text(screen, kind, profiles) == ""
 
@@ -48,7 +40,7 @@ def _flat(text: str) -> str:
     return " ".join(strip_escapes(text).split())
 
 
-def message_submitted(screen_before: str, screen_after: str, text: str, kind: Kind | str = Kind.CLAUDE,
+def message_submitted(screen_before: str, screen_after: str, text: str, kind: str = Kind.CLAUDE,
                       profiles: Profiles | None = None) -> bool:
     """Did ``text`` leave the prompt? False while it (or the agent's "[Pasted text" stand-in) sits there."""
     typed = prompt_text(screen_after, kind, profiles)

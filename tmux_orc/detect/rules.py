@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 from tmux_orc.detect.screen import Layout, ScreenShape
-from tmux_orc.model import Kind, State
+from tmux_orc.model import State
 
 Region = Literal["tail", "footer", "live", "input", "dialog", "menu", "title"]
 REGIONS: tuple[str, ...] = get_args(Region)
@@ -68,7 +68,7 @@ def rule(name: str, state: State, pattern: str, region: Region = "live", require
 class Profile:
     """How to read one agent kind's screen: its layout and its rules, first match wins."""
 
-    kind: Kind
+    kind: str
     shape: ScreenShape
     rules: tuple[Rule, ...]
     description: str = ""
@@ -85,15 +85,15 @@ class Profile:
 class Profiles:
     """One profile per agent kind."""
 
-    by_kind: Mapping[Kind, Profile] = field(default_factory=dict)
+    by_kind: Mapping[str, Profile] = field(default_factory=dict)
 
-    def get(self, kind: Kind) -> Profile | None:
+    def get(self, kind: str) -> Profile | None:
         return self.by_kind.get(kind)
 
     def __iter__(self) -> Iterator[Profile]:
         return iter(self.by_kind.values())
 
-    def with_rules(self, kind: Kind, rules: tuple[Rule, ...], *, first: bool = True) -> Profiles:
+    def with_rules(self, kind: str, rules: tuple[Rule, ...], *, first: bool = True) -> Profiles:
         """A copy where ``rules`` are tried before (or after) the built-in rules of ``kind``."""
         base = self.by_kind.get(kind)
         if base is None:

@@ -28,7 +28,7 @@ from tmux_orc.core.service import MonitorService
 from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
-from tmux_orc.detect.profiles import load_profiles
+from tmux_orc.detect.profiles import load_agents
 from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
 from tmux_orc.procfs import read_process_table
 from tmux_orc.service.desktop import DesktopNotifier
@@ -72,7 +72,7 @@ class Components:
         self.service.rollout.auto = settings.rollout_auto
         self.service.rollout.rules = _health_rules(settings)
         _retune_policy(self.service.recovery, settings)
-        self.service.core.profiles = load_profiles(settings.rules_file)
+        self.service.core.catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         logging.getLogger().setLevel(settings.log_level.upper())
         manager = self.alerts.manager
         manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after

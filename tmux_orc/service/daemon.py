@@ -20,11 +20,11 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.errors import DBusError
 
 from tmux_orc import __version__
-from tmux_orc.config import ENV_PREFIX, EX_CONFIG, ConfigError, Settings, load_settings
+from tmux_orc.config import EX_CONFIG, ConfigError, Settings, load_settings
 from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.statefile import StateRefused
-from tmux_orc.detect.profiles import load_profiles
+from tmux_orc.detect.profiles import load_agents
 from tmux_orc.service import names
 from tmux_orc.service.compose import Components, build_components
 from tmux_orc.service.dbus_agents import AgentObjects, TmuxOrcBus
@@ -40,13 +40,13 @@ EX_UNAVAILABLE = 1
 
 
 def load_daemon_settings() -> Settings:
-    """The settings, and what they name that must load too (the rules file): one ConfigError either way."""
+    """The settings, and what they name that must load too (the agent definitions, the rules file):
+    one ConfigError, one line, either way."""
     settings = load_settings()
-    if settings.rules_file is not None:
-        try:
-            load_profiles(settings.rules_file)
-        except ValueError as exc:  # names the file and the problem
-            raise ConfigError(f"invalid setting {ENV_PREFIX}RULES_FILE={str(settings.rules_file)!r}: {exc}") from None
+    try:
+        load_agents(settings.resolved_agents_dir(), settings.rules_file)
+    except ValueError as exc:  # names the file, the key and the value
+        raise ConfigError(f"invalid agent definitions or rules: {exc}") from None
     return settings
 
 

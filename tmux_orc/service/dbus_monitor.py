@@ -68,6 +68,11 @@ class MonitorInterface(ServiceInterface):
 
     @dbus_method()
     @mapped
+    def ListAgentKinds(self) -> DBusDictList:
+        return [variant_dict(kind.as_dict()) for kind in self.service.agent_kinds()]
+
+    @dbus_method()
+    @mapped
     def GetAgent(self, target: DBusStr) -> DBusDict:
         return variant_dict(agent_dict(self.service.get_agent(target)))
 
