@@ -195,7 +195,16 @@ class MonitorService:
             "version": self.version,
             "interval_s": self.settings.interval,
             "tmux_socket": self.settings.tmux_socket or "",
+            "tmux_error": self._tmux_error(),
         }
+
+    def _tmux_error(self) -> str:
+        """Why no tmux server is reached ("" while connected): the core's reason when it keeps one."""
+        if self.core.tmux_connected:
+            return ""
+        reason = str(getattr(self.core, "tmux_error", "") or "")
+        where = self.settings.tmux_socket or "tmux's default socket"
+        return f"no tmux server answers at {where}" + (f": {reason}" if reason else "")
 
     def _strategy_summary(self) -> str:
         used = sorted({v for v in self._assignment.values()}) or [LEGACY]
