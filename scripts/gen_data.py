@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the files derived from the code: the man page and the example config.
+"""Regenerate the files derived from the code: the man page, the example config, packaging/ units.
 
     .venv/bin/python scripts/gen_data.py          # write them
     .venv/bin/python scripts/gen_data.py --check  # exit 1 if one is out of date (the tests do the same)
@@ -21,10 +21,14 @@ from argparse_manpage.manpage import Manpage  # noqa: E402
 
 from tmux_orc import __version__  # noqa: E402
 from tmux_orc.cli.config_doc import render_example  # noqa: E402
+from tmux_orc.cli.install import render_activation, render_unit  # noqa: E402
 from tmux_orc.cli.main import build_parser  # noqa: E402
 
 MANPAGE = REPO / "tmux_orc" / "data" / "tmux-orc.1"
 EXAMPLE = REPO / "packaging" / "config.toml.example"
+PACKAGED_UNIT = REPO / "packaging" / "systemd" / "tmux-orc.service"
+PACKAGED_ACTIVATION = REPO / "packaging" / "dbus" / "org.tmuxorc.Monitor1.service"
+PACKAGED_DAEMON = "/usr/bin/tmux-orcd"
 MANPAGE_DATE = "2026-12"  # fixed: the page must not change with the day it was generated
 
 EXTRA_SECTIONS = {
@@ -38,18 +42,15 @@ EXTRA_SECTIONS = {
         "tmux-orc config lists them with their values and sources. "
         "DBUS_SESSION_BUS_ADDRESS names the session bus. TMUX_ORC_CLI_TIMEOUT bounds one D-Bus call (10 s)."
     ),
-    "files": (
-        ".I $XDG_CONFIG_HOME/tmux-orc/config.toml\n"
-        "settings (an example with every key: packaging/config.toml.example)\n"
-        ".br\n"
-        ".I $XDG_CONFIG_HOME/systemd/user/tmux-orc.service\n"
-        "the user unit written by tmux-orc install\n"
-        ".br\n"
-        ".I $XDG_DATA_HOME/dbus-1/services/org.tmuxorc.Monitor1.service\n"
-        "the D-Bus activation file written by tmux-orc install\n"
-        ".br\n"
-        ".I $XDG_STATE_HOME/tmux-orc/\n"
-        "persistent state of the daemon"
+    "files": "\n".join(
+        f".TP\n.I {path}\n{meaning}"
+        for path, meaning in (
+            ("$XDG_CONFIG_HOME/tmux-orc/config.toml", "settings (packaging/config.toml.example lists every key)"),
+            ("$XDG_CONFIG_HOME/systemd/user/tmux-orc.service", "the user unit written by tmux-orc install"),
+            ("$XDG_DATA_HOME/dbus-1/services/org.tmuxorc.Monitor1.service",
+             "the D-Bus activation file written by tmux-orc install"),
+            ("$XDG_STATE_HOME/tmux-orc/", "persistent state of the daemon"),
+        )
     ),
     "see also": "tmux(1), systemctl(1), loginctl(1), busctl(1), journalctl(1)",
 }
@@ -70,7 +71,12 @@ def render_manpage() -> str:
 
 def outputs() -> dict[Path, str]:
     """Every generated file and the content it should have."""
-    return {MANPAGE: render_manpage(), EXAMPLE: render_example()}
+    return {
+        MANPAGE: render_manpage(),
+        EXAMPLE: render_example(),
+        PACKAGED_UNIT: render_unit(PACKAGED_DAEMON),
+        PACKAGED_ACTIVATION: render_activation(PACKAGED_DAEMON),
+    }
 
 
 def main() -> int:
