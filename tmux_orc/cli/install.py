@@ -1,4 +1,4 @@
-"""``tmux-orc install``: write the systemd user unit and the D-Bus activation file for this install.
+"""``tmux-orc install``: write the systemd user unit, the D-Bus activation file and the man page.
 
 The files are rendered from the templates shipped as package data (``tmux_orc/data/*.in``) with the
 absolute path of this install's ``tmux-orcd``, written atomically under ``$XDG_CONFIG_HOME`` and
@@ -93,11 +93,6 @@ def read_template(name: str) -> str:
     return resources.files("tmux_orc").joinpath("data", name).read_text(encoding="utf-8")
 
 
-def manpage_uri() -> str:
-    """``file://`` URI of the man page shipped in this install (for the unit's ``Documentation=``)."""
-    return Path(str(resources.files("tmux_orc").joinpath("data", MANPAGE))).absolute().as_uri()
-
-
 def render_unit(daemon: str, *, docs: Sequence[str] = (), inet: bool = False) -> str:
     """The systemd user unit with ``ExecStart=`` pointing at ``daemon``.
 
@@ -150,6 +145,12 @@ def activation_path(env: Mapping[str, str]) -> Path:
     return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "dbus-1" / "services" / ACTIVATION_NAME
 
 
+def manpage_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/man/man1/tmux-orc.1``: where ``man`` finds it when ``~/.local/bin`` is on PATH
+    (man-db looks in ``../share/man`` of each PATH entry), and what the unit's ``Documentation=`` names."""
+    return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "man" / "man1" / MANPAGE
+
+
 def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path | None:
     """This install's ``tmux-orcd``: next to the running interpreter first (a venv), then on ``PATH``."""
     interpreter = executable if executable is not None else sys.executable
@@ -165,8 +166,9 @@ def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path |
 def plan(daemon: Path, env: Mapping[str, str], *, inet: bool = False) -> list[PlannedFile]:
     """The files ``install`` writes for ``daemon``."""
     return [
-        PlannedFile(unit_path(env), render_unit(str(daemon), docs=[manpage_uri()], inet=inet)),
+        PlannedFile(unit_path(env), render_unit(str(daemon), inet=inet)),
         PlannedFile(activation_path(env), render_activation(str(daemon))),
+        PlannedFile(manpage_path(env), read_template(MANPAGE)),
     ]
 
 

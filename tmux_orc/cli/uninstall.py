@@ -1,7 +1,7 @@
 """``tmux-orc uninstall``: stop, disable and remove what ``tmux-orc install`` wrote.
 
-It removes the user unit and the D-Bus activation file only when they are ``install``'s own (they run
-a ``tmux-orcd``); drop-ins (``tmux-orc.service.d/``), settings and state are the user's and stay.
+It removes the user unit, the D-Bus activation file and the man page only when they are ``install``'s
+own (they run a ``tmux-orcd``; the page is tmux-orc's); drop-ins (``tmux-orc.service.d/``), settings and state are the user's and stay.
 Lingering stays as it is: other user services may rely on it.
 """
 
@@ -18,6 +18,7 @@ from tmux_orc.cli.install import (
     DAEMON_NAME,
     UNIT_NAME,
     activation_path,
+    manpage_path,
     find_systemctl,
     run_command,
     run_safely,
@@ -26,12 +27,17 @@ from tmux_orc.cli.install import (
 from tmux_orc.cli.linger import Runner
 
 
+MANPAGE_HEADER = ".TH TMUX\\-ORC "
+
+
 def is_ours(path: Path) -> bool:
-    """Whether ``path`` looks like a file ``install`` wrote: it starts a ``tmux-orcd``."""
+    """Whether ``path`` looks like a file ``install`` wrote: it starts a ``tmux-orcd``, or is our man page."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
+    if text.startswith(MANPAGE_HEADER):
+        return True
     for line in text.splitlines():
         key, _, value = line.strip().partition("=")
         if key in ("ExecStart", "Exec") and DAEMON_NAME in value:
@@ -50,7 +56,7 @@ def run_uninstall(
     """Stop and disable the service, remove the unit and activation file; 0 ok, 1 if any step failed."""
     err = sys.stderr if err is None else err
     env = os.environ if env is None else env
-    files = [unit_path(env), activation_path(env)]
+    files = [unit_path(env), activation_path(env), manpage_path(env)]
     disable = ["systemctl", "--user", "disable", "--now", UNIT_NAME]
     reload = ["systemctl", "--user", "daemon-reload"]
     prefix = "would " if dry_run else ""
