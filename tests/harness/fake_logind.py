@@ -23,15 +23,15 @@ class User(ServiceInterface):
         self.uid, self.user_name, self.linger = uid, name, linger  # not .name: the interface's own
 
     @dbus_property(access=PropertyAccess.READ)
-    def UID(self) -> DBusUInt32:  # noqa: N802
+    def UID(self) -> DBusUInt32:
         return self.uid
 
     @dbus_property(access=PropertyAccess.READ)
-    def Name(self) -> DBusStr:  # noqa: N802
+    def Name(self) -> DBusStr:
         return self.user_name
 
     @dbus_property(access=PropertyAccess.READ)
-    def Linger(self) -> DBusBool:  # noqa: N802
+    def Linger(self) -> DBusBool:
         return self.linger
 
 
@@ -41,13 +41,13 @@ class Manager(ServiceInterface):
         self.user = user
 
     @method()
-    def GetUser(self, uid: DBusUInt32) -> DBusObjectPath:  # noqa: N802
+    def GetUser(self, uid: DBusUInt32) -> DBusObjectPath:
         if uid != self.user.uid:
             raise DBusError("org.freedesktop.login1.NoSuchUser", f"User ID {uid} is not logged in or lingering.")
         return f"/org/freedesktop/login1/user/_{uid}"
 
     @method()
-    def SetUserLinger(self, uid: DBusUInt32, enable: DBusBool, interactive: DBusBool) -> None:  # noqa: N802
+    def SetUserLinger(self, uid: DBusUInt32, enable: DBusBool, interactive: DBusBool) -> None:
         print(f"SetUserLinger {uid} {enable}", flush=True)
         if uid == self.user.uid:
             self.user.linger = enable
