@@ -242,7 +242,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # `tmux-orc` alone: the help on stdout, exit 0 (as `tmux-orc --help`)
+    if not hasattr(args, "local_command") and not hasattr(args, "client_command"):
+        # `tmux-orc` alone: the help on stdout, exit 0 (as `tmux-orc --help`). Not `args.command`:
+        # `monitor recover --command` shares that dest.
         parser.print_help(sys.stdout)
         return EXIT_OK
     return run(args, sys.stdout, sys.stderr)
