@@ -104,7 +104,8 @@ def test_unit() -> None:
     assert check_unit({"LoadState": "not-found"}, "", DAEMON, wants_inet=False).level is Level.FAIL
     inet = check_unit(show, "", DAEMON, wants_inet=True)
     assert inet.level is Level.WARN and "AF_UNIX" in inet.summary
-    assert check_unit(show | {"RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6"}, "", DAEMON, True).level is Level.OK
+    opened = show | {"RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6"}
+    assert check_unit(opened, "", DAEMON, wants_inet=True).level is Level.OK
     # no user manager to ask: the unit file decides
     assert check_unit(None, DAEMON, DAEMON, wants_inet=False).level is Level.OK
     assert check_unit(None, "", DAEMON, wants_inet=False).level is Level.FAIL
@@ -122,7 +123,7 @@ def test_tmux_servers() -> None:
     stale = TmuxServer("/tmp/tmux-1/old", False, error="no server running")
     assert check_tmux([live], "/tmp/tmux-1", None).level is Level.OK
     warn = check_tmux([live, stale], "/tmp/tmux-1", None)
-    assert warn.level is Level.WARN and "rm /tmp/tmux-1/old" == warn.fix
+    assert warn.level is Level.WARN and warn.fix == "rm /tmp/tmux-1/old"
     assert check_tmux([], "/tmp/tmux-1", None).level is Level.WARN
     assert check_tmux([live], "/tmp/tmux-1", "/tmp/tmux-1/work").level is Level.FAIL
     assert check_tmux([live], "/tmp/tmux-1", "/tmp/tmux-1/default").level is Level.OK

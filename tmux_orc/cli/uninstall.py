@@ -1,7 +1,8 @@
 """``tmux-orc uninstall``: stop, disable and remove what ``tmux-orc install`` wrote.
 
 It removes the user unit, the D-Bus activation file and the man page only when they are ``install``'s
-own (they run a ``tmux-orcd``; the page is tmux-orc's); drop-ins (``tmux-orc.service.d/``), settings and state are the user's and stay.
+own (they run a ``tmux-orcd``; the page is tmux-orc's); drop-ins (``tmux-orc.service.d/``), settings
+and state are the user's and stay.
 Lingering stays as it is: other user services may rely on it.
 """
 
@@ -18,14 +19,13 @@ from tmux_orc.cli.install import (
     DAEMON_NAME,
     UNIT_NAME,
     activation_path,
-    manpage_path,
     find_systemctl,
+    manpage_path,
     run_command,
     run_safely,
     unit_path,
 )
 from tmux_orc.cli.linger import Runner
-
 
 MANPAGE_HEADER = ".TH TMUX\\-ORC "
 
