@@ -193,3 +193,21 @@ def test_uninstall_leaves_a_unit_it_did_not_write(home: dict[str, str]) -> None:
 def test_uninstall_reports_a_failed_disable(home: dict[str, str]) -> None:
     status, _, err = _uninstall(home, Recorder({"disable": (1, "Access denied")}))
     assert status == 1 and "failed (1): Access denied" in err
+
+
+def test_installed_man_page_is_where_man_finds_it(home: dict[str, str], tmp_path: Path) -> None:
+    """man-db searches ../share/man of each PATH entry: ~/.local/bin on PATH finds ~/.local/share/man."""
+    import shutil
+    import subprocess
+
+    if shutil.which("man") is None:
+        pytest.skip("man is not installed")
+    env = {key: value for key, value in home.items() if key != "XDG_DATA_HOME"}  # the XDG default
+    assert _install(env, Recorder(), Linger("me", True, "logind"), enable=False)[0] == 0
+    page = install.manpage_path(env)
+    assert page == Path(env["HOME"], ".local", "share", "man", "man1", "tmux-orc.1") and page.is_file()
+    local_bin = Path(env["HOME"], ".local", "bin")
+    local_bin.mkdir(parents=True)
+    done = subprocess.run(["man", "-w", "tmux-orc"], capture_output=True, text=True, timeout=60,
+                          env={"HOME": env["HOME"], "PATH": f"{local_bin}:/usr/bin:/bin"})  # fmt: skip
+    assert done.stdout.strip() == str(page), done.stderr
