@@ -150,11 +150,13 @@ def test_paused_daemon_marks_agents_stale(user_manager: UserManager, crew: Defau
 def test_uninstall_stops_disables_and_removes(user_manager: UserManager, crew: DefaultSocketTmux) -> None:
     unit_file = Path(user_manager.env["XDG_CONFIG_HOME"], "systemd", "user", UNIT)
     activation = Path(user_manager.env["XDG_DATA_HOME"], "dbus-1", "services", "org.tmuxorc.Monitor1.service")
+    manpage = Path(user_manager.env["XDG_DATA_HOME"], "man", "man1", "tmux-orc.1")
+    assert manpage.is_file()
     dry = cli(user_manager, "uninstall", "--dry-run")
     assert dry.returncode == 0 and unit_file.exists() and user_manager.prop(UNIT, "ActiveState") == "active"
     done = cli(user_manager, "uninstall")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "stopped and disabled tmux-orc.service" in done.stdout
-    assert not unit_file.exists() and not activation.exists()
+    assert not unit_file.exists() and not activation.exists() and not manpage.exists()
     assert user_manager.show(UNIT, "LoadState", "ActiveState") == {"LoadState": "not-found", "ActiveState": "inactive"}
     assert crew.alive()  # the user's tmux server and agents are not touched
