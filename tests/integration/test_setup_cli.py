@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.harness.bus import PrivateBus, wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.tmux import TmuxTestServer
@@ -122,3 +124,25 @@ def test_config_shows_the_daemons_sources(tmux_srv: TmuxTestServer, session_bus:
     assert settings["interval"] == {"value": 0.3, "source": "environment", "origin": "TMUX_ORC_INTERVAL"}
     assert settings["tmux_socket"]["value"] == str(tmux_srv.socket)
     assert settings["alert_cooldown"]["source"] == "default"
+
+
+def test_bash_completes_targets_from_the_live_daemon(tmux_srv: TmuxTestServer, daemon: StartDaemon,
+                                                     tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from tests.harness.daemon import TMUX_ORC
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    team(tmux_srv)
+    d = daemon(tmux_srv)
+    d.wait_state("team:0.0", "idle")
+    assert d.cli("agents", "--targets").stdout.split() == ["team:0.0", "team:1.0"]
+    script = tmp_path / "tmux-orc.bash"
+    script.write_text(d.cli("completion", "bash").stdout)
+    probe = (f"source {script}; COMP_WORDS=(tmux-orc explain ''); COMP_CWORD=2; COMP_LINE='tmux-orc explain '; "
+             "COMP_POINT=${#COMP_LINE}; _shtab_tmux_orc tmux-orc '' explain; printf '%s\\n' \"${COMPREPLY[@]}\"")
+    env = d.env | {"PATH": f"{Path(TMUX_ORC).parent}:/usr/bin:/bin"}
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    assert done.stdout.split() == ["team:0.0", "team:1.0"], done.stdout + done.stderr

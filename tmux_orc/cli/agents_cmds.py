@@ -34,6 +34,10 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
     if args.watch:
         await watch_agents(client, out, interval=args.interval, json_lines=args.json)
         return 0
+    if getattr(args, "targets", False):  # for shell completion: plain targets, nothing else
+        for agent in await client.call_one("ListAgents") or []:
+            print(agent.get("target", ""), file=out)
+        return 0
     status: dict[str, Any] = await client.call_one("GetStatus") or {}
     listing: list[dict[str, Any]] = await client.call_one("ListAgents") or []
     note = stale_reason(status)

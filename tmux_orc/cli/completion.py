@@ -14,9 +14,24 @@ import shtab
 SHELLS = ("bash", "zsh", "fish")
 
 
+#: TARGET arguments complete to the agents the daemon knows (nothing when it is not reachable).
+TARGETS = shtab.cmd("tmux-orc agents --targets 2>/dev/null")
+
+
+def complete_targets(parser: argparse.ArgumentParser) -> None:
+    """Mark every ``TARGET`` argument of ``parser`` and its subcommands for agent-target completion."""
+    for action in parser._actions:
+        if action.metavar == "TARGET":
+            action.complete = TARGETS  # type: ignore[attr-defined]  # shtab reads this attribute
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                complete_targets(sub)
+
+
 def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     """The completion script for ``shell`` (one of :data:`SHELLS`), ending in a newline."""
     if shell not in SHELLS:
         raise ValueError(f"unsupported shell {shell!r}: expected one of {', '.join(SHELLS)}")
+    complete_targets(parser)
     script = shtab.complete(parser, shell=shell)
     return script if script.endswith("\n") else script + "\n"

@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument(
         "--interval", type=_positive_float, default=2.0, metavar="S", help="refresh period of --watch (2)"
     )
+    agents.add_argument("--targets", action="store_true", help="print only the targets, one a line (completion)")
     agents.set_defaults(client_command=agents_cmds.agents)
 
     explain = commands.add_parser("explain", help="say why an agent is in its state")
