@@ -54,6 +54,7 @@ class PlannedFile:
 
     path: Path
     content: str
+    preview: bool = True  # --dry-run prints the content (not for the man page: it is the package's)
 
     def is_current(self) -> bool:
         try:
@@ -168,7 +169,7 @@ def plan(daemon: Path, env: Mapping[str, str], *, inet: bool = False) -> list[Pl
     return [
         PlannedFile(unit_path(env), render_unit(str(daemon), inet=inet)),
         PlannedFile(activation_path(env), render_activation(str(daemon))),
-        PlannedFile(manpage_path(env), read_template(MANPAGE)),
+        PlannedFile(manpage_path(env), read_template(MANPAGE), preview=False),
     ]
 
 
@@ -246,6 +247,9 @@ def run_install(
     if dry_run:
         for planned in files:
             state = " (unchanged)" if planned.is_current() else ""
+            if not planned.preview:
+                print(f"would write {planned.path}{state} ({len(planned.content.splitlines())} lines)", file=out)
+                continue
             print(f"would write {planned.path}{state}:", file=out)
             print(planned.content, file=out, end="" if planned.content.endswith("\n") else "\n")
         print("would run: systemctl --user daemon-reload", file=out)
