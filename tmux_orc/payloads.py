@@ -74,6 +74,7 @@ class Status(Payload):
     version: str = ""
     interval_s: float = 0.0
     tmux_socket: str = ""
+    tmux_error: str = ""  # why no tmux server is reached ("" while connected)
 
 
 @dataclass(frozen=True, slots=True)

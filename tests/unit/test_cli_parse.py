@@ -75,7 +75,6 @@ def test_recover_defaults() -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        [],
         ["monitor"],
         ["monitor", "jump"],
         ["monitor", "recover"],
@@ -131,10 +130,13 @@ def test_install_calls_the_installer(monkeypatch: pytest.MonkeyPatch) -> None:
 
     seen: dict[str, object] = {}
 
-    def fake_run_install(*, user: bool, enable: bool, dry_run: bool, out: io.StringIO) -> int:
-        seen.update(user=user, enable=enable, dry_run=dry_run, out=out)
+    def fake_run_install(*, user: bool, enable: bool, dry_run: bool, out: io.StringIO, linger: bool) -> int:
+        seen.update(user=user, enable=enable, dry_run=dry_run, out=out, linger=linger)
         return 0
 
     monkeypatch.setattr(install_module, "run_install", fake_run_install)
     assert main(["install", "--user", "--dry-run"]) == 0
     assert seen["user"] is True and seen["dry_run"] is True and seen["enable"] is False
+    assert seen["linger"] is False
+    assert main(["install", "--enable", "--linger"]) == 0
+    assert seen["linger"] is True and seen["enable"] is True

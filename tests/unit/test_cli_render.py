@@ -211,3 +211,37 @@ def test_error_names() -> None:
     assert is_unreachable_error("org.freedesktop.DBus.Error.NoReply")
     assert not is_unreachable_error("org.tmuxorc.Monitor1.Error.Failed")
     assert not is_unreachable_error("org.freedesktop.DBus.Error.UnknownMethod")
+
+
+# --- stale states (a paused or blind daemon) ----------------------------------------------------------
+
+
+def test_stale_reason_from_status() -> None:
+    from tmux_orc.cli.render import stale_reason
+
+    assert stale_reason({"running": True, "tmux_connected": True}) == ""
+    assert stale_reason({}) == ""  # an older daemon without the keys: nothing to say
+    assert "monitoring is paused" in stale_reason({"running": False, "tmux_connected": True})
+    blind = stale_reason({"running": True, "tmux_connected": False, "tmux_error": "no tmux server answers at /s"})
+    assert blind.startswith("no tmux server answers at /s") and "stale" in blind
+
+
+def test_table_marks_stale_states_and_json_gets_a_key() -> None:
+    from tmux_orc.cli.render import mark_stale
+
+    agents = [agent("s:Claude-dev.0", "working", NOW - 5)]
+    table = render_agents_table(agents, now=NOW, width=120, stale_note="monitoring is paused").splitlines()
+    assert table[0] == "# monitoring is paused"
+    assert "working (stale)" in table[2]
+    assert mark_stale(agents, True)[0]["stale"] is True and "stale" not in agents[0]
+    assert render_agents_table([], now=NOW, width=80, stale_note="paused").startswith("# paused\nno agents")
+    assert "(stale)" not in render_agents_table(agents, now=NOW, width=120)
+
+
+def test_no_tmux_message() -> None:
+    from tmux_orc.cli.agents_cmds import no_tmux_message
+
+    assert no_tmux_message({"tmux_connected": True}) == ""
+    assert no_tmux_message({}) == ""
+    message = no_tmux_message({"tmux_connected": False, "tmux_error": "no tmux server answers at /x"})
+    assert message.startswith("error: no tmux server answers at /x") and "doctor" in message

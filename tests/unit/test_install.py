@@ -9,10 +9,12 @@ import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tmux_orc.cli import install
+from tmux_orc.cli.linger import Linger
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGED_DAEMON = "/usr/bin/tmux-orcd"
@@ -56,9 +58,11 @@ def home(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _install(env: dict[str, str], runner: FakeRunner, **flags: bool) -> tuple[int, str, str]:
+def _install(env: dict[str, str], runner: FakeRunner, **flags: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    options = {"user": True, "enable": False, "dry_run": False} | flags
+    options: dict[str, Any] = {"user": True, "enable": False, "dry_run": False} | flags
+    options.setdefault("inet", False)
+    options.setdefault("linger_probe", lambda: Linger("me", True, "logind"))
     status = install.run_install(
         **options, out=out, err=err, env=env, runner=runner, executable=env["PYTHON"]
     )
@@ -125,7 +129,11 @@ def test_rendered_unit_passes_systemd_analyze_verify(tmp_path: Path, dirname: st
     unit_file.write_text(install.render_unit(str(daemon)))
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
-    env = {"PATH": os.environ.get("PATH", os.defpath), "XDG_RUNTIME_DIR": str(runtime)}
+    man1 = tmp_path / "man" / "man1"  # where install puts the page: verify checks Documentation=man:
+    man1.mkdir(parents=True)
+    (man1 / install.MANPAGE).write_text(install.read_template(install.MANPAGE))
+    env = {"PATH": os.environ.get("PATH", os.defpath), "XDG_RUNTIME_DIR": str(runtime),
+           "MANPATH": str(tmp_path / "man")}
     done = subprocess.run(
         [analyze, "--user", "verify", str(unit_file)],
         env=env,
@@ -202,6 +210,7 @@ def test_install_writes_both_files_and_reloads(home: dict[str, str]) -> None:
     assert activation.read_text() == install.render_activation(daemon)
     assert stat.S_IMODE(unit.stat().st_mode) == 0o644
     assert f"wrote {unit}" in out and f"wrote {activation}" in out
+    assert install.manpage_path(home).read_text().startswith(".TH TMUX")
     assert [call[1:] for call in runner.calls] == [["--user", "daemon-reload"]]
     assert sorted(p.name for p in unit.parent.iterdir()) == ["tmux-orc.service"]  # no temp files left
 

@@ -1,27 +1,57 @@
-"""``tmux-orc agents`` (table, JSON, live view) and ``tmux-orc explain TARGET``."""
+"""``tmux-orc agents`` (table, JSON, live view) and ``tmux-orc explain TARGET``.
+
+``agents`` also reads ``GetStatus``: while monitoring is paused or no tmux server is reached the
+states it lists are stale, and it says so (a header line, ``(stale)`` states, ``"stale": true`` in
+``--json``). When the daemon answers but reaches no tmux server it also prints the reason on stderr
+and exits :data:`EXIT_NO_TMUX`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from typing import Any, TextIO
 
 from tmux_orc.cli.client import MonitorClient
-from tmux_orc.cli.render import render_agents_table, render_explanation, to_json
+from tmux_orc.cli.render import mark_stale, render_agents_table, render_explanation, stale_reason, to_json
 from tmux_orc.cli.watch import watch_agents
+
+#: Exit status of a listing when the daemon answered but reaches no tmux server (the contract's 4).
+EXIT_NO_TMUX = 4
+
+
+def no_tmux_message(status: dict[str, Any]) -> str:
+    """The stderr line for a daemon that reaches no tmux server ("" while it does)."""
+    if status.get("tmux_connected", True) is not False:
+        return ""
+    reason = str(status.get("tmux_error") or "the daemon reaches no tmux server")
+    return f"error: {reason} (is tmux running? see `tmux-orc doctor`)"
 
 
 async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
     if args.watch:
         await watch_agents(client, out, interval=args.interval, json_lines=args.json)
         return 0
+    if getattr(args, "targets", False):  # for shell completion: plain targets, nothing else
+        for agent in await client.call_one("ListAgents") or []:
+            print(agent.get("target", ""), file=out)
+        return 0
+    status: dict[str, Any] = await client.call_one("GetStatus") or {}
     listing: list[dict[str, Any]] = await client.call_one("ListAgents") or []
+    note = stale_reason(status)
     if args.json:
-        print(to_json(sorted(listing, key=lambda agent: str(agent.get("target", "")))), file=out)
+        ordered = sorted(listing, key=lambda agent: str(agent.get("target", "")))
+        print(to_json(mark_stale(ordered, bool(note))), file=out)
     else:
         width = shutil.get_terminal_size().columns
-        print(render_agents_table(listing, now=time.time(), width=width), file=out)
+        print(render_agents_table(listing, now=time.time(), width=width, stale_note=note), file=out)
+    message = no_tmux_message(status)
+    if message:
+        out.flush()
+        print(message, file=sys.stderr)
+        return EXIT_NO_TMUX
     return 0
 
 

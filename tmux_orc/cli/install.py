@@ -1,4 +1,4 @@
-"""``tmux-orc install``: write the systemd user unit and the D-Bus activation file for this install.
+"""``tmux-orc install``: write the systemd user unit, the D-Bus activation file and the man page.
 
 The files are rendered from the templates shipped as package data (``tmux_orc/data/*.in``) with the
 absolute path of this install's ``tmux-orcd``, written atomically under ``$XDG_CONFIG_HOME`` and
@@ -21,6 +21,15 @@ from pathlib import Path
 from typing import TextIO
 
 from tmux_orc.atomicfile import write_atomic
+from tmux_orc.cli.linger import (
+    AT_LOGOUT,
+    Linger,
+    Runner,
+    current_user,
+    enable_linger_argv,
+    linger_advice,
+    query_linger,
+)
 
 DAEMON_NAME = "tmux-orcd"
 UNIT_NAME = "tmux-orc.service"
@@ -29,13 +38,14 @@ ACTIVATION_NAME = f"{BUS_NAME}.service"
 UNIT_TEMPLATE = "tmux-orc.service.in"
 ACTIVATION_TEMPLATE = f"{ACTIVATION_NAME}.in"
 PLACEHOLDER = "@TMUX_ORCD@"
+DOCS_PLACEHOLDER = "@DOCS@"
+INET_PLACEHOLDER = "@INET@"
+MANPAGE = "tmux-orc.1"
 SYSTEMCTL_TIMEOUT_S = 60.0
 
 # Characters that need no quoting in either file format.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_/.+\-@:,=]+")
 
-#: Runs a command and returns (exit status, combined output); raises OSError if it cannot run.
-Runner = Callable[[Sequence[str], Mapping[str, str]], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class PlannedFile:
 
     path: Path
     content: str
+    preview: bool = True  # --dry-run prints the content (not for the man page: it is the package's)
 
     def is_current(self) -> bool:
         try:
@@ -83,9 +94,33 @@ def read_template(name: str) -> str:
     return resources.files("tmux_orc").joinpath("data", name).read_text(encoding="utf-8")
 
 
-def render_unit(daemon: str) -> str:
-    """The systemd user unit with ``ExecStart=`` pointing at ``daemon``."""
-    return read_template(UNIT_TEMPLATE).replace(PLACEHOLDER, systemd_exec_word(daemon))
+def render_unit(daemon: str, *, docs: Sequence[str] = (), inet: bool = False) -> str:
+    """The systemd user unit with ``ExecStart=`` pointing at ``daemon``.
+
+    ``docs`` are more ``Documentation=`` URIs; ``inet`` allows AF_INET/AF_INET6 sockets (for
+    webhook notification channels: ``notify_urls``).
+    """
+    for uri in docs:
+        if any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
+            raise ValueError(f"a documentation URI must not contain spaces: {uri!r}")
+    extra_docs = "".join(" " + uri.replace("%", "%%") for uri in docs)
+    return (
+        read_template(UNIT_TEMPLATE)
+        .replace(PLACEHOLDER, systemd_exec_word(daemon))
+        .replace(DOCS_PLACEHOLDER, extra_docs)
+        .replace(INET_PLACEHOLDER, " AF_INET AF_INET6" if inet else "")
+    )
+
+
+def wants_inet() -> bool:
+    """Whether the effective settings name webhook channels (``notify_urls``), which need IP sockets."""
+    from tmux_orc.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return False  # the daemon will refuse to start and say why; nothing to open up for
+    return bool(getattr(settings, "notify_urls", None) or getattr(settings, "notify_urls_file", None))
 
 
 def render_activation(daemon: str) -> str:
@@ -111,6 +146,12 @@ def activation_path(env: Mapping[str, str]) -> Path:
     return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "dbus-1" / "services" / ACTIVATION_NAME
 
 
+def manpage_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/man/man1/tmux-orc.1``: where ``man`` finds it when ``~/.local/bin`` is on PATH
+    (man-db looks in ``../share/man`` of each PATH entry), and what the unit's ``Documentation=`` names."""
+    return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "man" / "man1" / MANPAGE
+
+
 def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path | None:
     """This install's ``tmux-orcd``: next to the running interpreter first (a venv), then on ``PATH``."""
     interpreter = executable if executable is not None else sys.executable
@@ -123,11 +164,12 @@ def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path |
     return Path(found).absolute() if found else None
 
 
-def plan(daemon: Path, env: Mapping[str, str]) -> list[PlannedFile]:
+def plan(daemon: Path, env: Mapping[str, str], *, inet: bool = False) -> list[PlannedFile]:
     """The files ``install`` writes for ``daemon``."""
     return [
-        PlannedFile(unit_path(env), render_unit(str(daemon))),
+        PlannedFile(unit_path(env), render_unit(str(daemon), inet=inet)),
         PlannedFile(activation_path(env), render_activation(str(daemon))),
+        PlannedFile(manpage_path(env), read_template(MANPAGE), preview=False),
     ]
 
 
@@ -154,7 +196,8 @@ def run_command(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
-def _systemctl(env: Mapping[str, str]) -> str | None:
+def find_systemctl(env: Mapping[str, str]) -> str | None:
+    """``systemctl`` on ``env``'s PATH."""
     return shutil.which("systemctl", path=env.get("PATH", os.defpath))
 
 
@@ -168,8 +211,15 @@ def run_install(
     env: Mapping[str, str] | None = None,
     runner: Runner = run_command,
     executable: str | None = None,
+    linger: bool = False,
+    inet: bool | None = None,
+    linger_probe: Callable[[], Linger] | None = None,
 ) -> int:
-    """Install the user unit and activation file; 0 on success, 1 on failure, 2 for unsupported modes."""
+    """Install the user unit and activation file; 0 on success, 1 on failure, 2 for unsupported modes.
+
+    With ``enable`` or ``linger`` it also says whether the service outlives a logout (lingering);
+    ``linger`` runs ``loginctl enable-linger`` when it is off.
+    """
     err = sys.stderr if err is None else err
     env = os.environ if env is None else env
     if not user:
@@ -183,21 +233,30 @@ def run_install(
     if daemon is None:
         print(f"tmux-orc install: cannot find {DAEMON_NAME} next to {sys.executable} or on PATH", file=err)
         return 1
+    inet = wants_inet() if inet is None else inet
     try:
-        files = plan(daemon, env)
+        files = plan(daemon, env, inet=inet)
     except ValueError as exc:
         print(f"tmux-orc install: {exc}", file=err)
         return 1
+    if inet:
+        print("notify_urls is set: the unit allows AF_INET AF_INET6 sockets (webhook channels)", file=out)
 
     enable_argv = ["systemctl", "--user", "enable", "--now", UNIT_NAME]
+    probe = linger_probe or (lambda: query_linger(env, runner))
     if dry_run:
         for planned in files:
             state = " (unchanged)" if planned.is_current() else ""
+            if not planned.preview:
+                print(f"would write {planned.path}{state} ({len(planned.content.splitlines())} lines)", file=out)
+                continue
             print(f"would write {planned.path}{state}:", file=out)
             print(planned.content, file=out, end="" if planned.content.endswith("\n") else "\n")
         print("would run: systemctl --user daemon-reload", file=out)
         if enable:
             print(f"would run: {shlex.join(enable_argv)}", file=out)
+        if linger:
+            print(f"would run (if lingering is off): {shlex.join(enable_linger_argv(current_user(env)))}", file=out)
         return 0
 
     for planned in files:
@@ -211,20 +270,29 @@ def run_install(
             return 1
         print(f"wrote {planned.path}", file=out)
 
-    systemctl = _systemctl(env)
+    status = _reload_and_enable(enable, enable_argv, env, runner, out, err)
+    if status == 0 and (enable or linger):
+        status = _settle_linger(linger, probe, env, runner, out, err)
+    return status
+
+
+def _reload_and_enable(
+    enable: bool, enable_argv: list[str], env: Mapping[str, str], runner: Runner, out: TextIO, err: TextIO
+) -> int:
+    systemctl = find_systemctl(env)
     if systemctl is None:
         print("warning: systemctl not found; run `systemctl --user daemon-reload` yourself", file=err)
         if enable:
             print("tmux-orc install: cannot enable tmux-orc.service without systemctl", file=err)
             return 1
         return 0
-    status, output = _run(runner, [systemctl, "--user", "daemon-reload"], env)
+    status, output = run_safely(runner, [systemctl, "--user", "daemon-reload"], env)
     if status != 0:
         print(f"warning: systemctl --user daemon-reload failed ({status}): {output}", file=err)
     if not enable:
         print(f"start it with: {shlex.join(enable_argv)}", file=out)
         return 0
-    status, output = _run(runner, [systemctl, *enable_argv[1:]], env)
+    status, output = run_safely(runner, [systemctl, *enable_argv[1:]], env)
     if status != 0:
         print(f"tmux-orc install: {shlex.join(enable_argv)} failed ({status}): {output}", file=err)
         return 1
@@ -232,7 +300,33 @@ def run_install(
     return 0
 
 
-def _run(runner: Runner, argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
+def _settle_linger(
+    want: bool, probe: Callable[[], Linger], env: Mapping[str, str], runner: Runner, out: TextIO, err: TextIO
+) -> int:
+    """Report lingering; with ``want``, turn it on when it is not known to be on. 1 if that failed."""
+    state = probe()
+    if state.enabled:
+        print(f"lingering is on for {state.user}: tmux-orc keeps running after you log out", file=out)
+        return 0
+    if not want:
+        print(f"warning: {linger_advice(state)}", file=err)
+        return 0
+    argv = enable_linger_argv(state.user)
+    loginctl = shutil.which(argv[0], path=env.get("PATH", os.defpath))
+    if loginctl is None:
+        print(f"tmux-orc install: cannot turn lingering on: loginctl is not installed. {AT_LOGOUT}.", file=err)
+        return 1
+    status, output = run_safely(runner, [loginctl, *argv[1:]], env)
+    if status != 0:
+        print(f"tmux-orc install: {shlex.join(argv)} failed ({status}): {output}. Until lingering is on, "
+              f"{AT_LOGOUT}.", file=err)
+        return 1
+    print(f"ran {shlex.join(argv)}: tmux-orc keeps running after you log out", file=out)
+    return 0
+
+
+def run_safely(runner: Runner, argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
+    """``runner(argv, env)``, with a command that cannot run reported as status 127."""
     try:
         return runner(argv, env)
     except OSError as exc:

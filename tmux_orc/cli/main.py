@@ -1,6 +1,7 @@
 """``tmux-orc``: the command line, a D-Bus client of the ``tmux-orcd`` daemon.
 
-Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error, 3 the daemon is not reachable.
+Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error, 3 the daemon is not reachable,
+4 the daemon answered but reaches no tmux server. ``tmux-orc`` alone prints the help and exits 0.
 This module parses arguments and maps failures to exit statuses; each command lives in a small module.
 """
 
@@ -27,6 +28,7 @@ EXIT_OK = 0
 EXIT_DAEMON_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_NO_TMUX = 4  # returned by listing commands (agents_cmds.EXIT_NO_TMUX)
 EXIT_INTERRUPTED = 130
 
 ClientCommand = Callable[[MonitorClient, argparse.Namespace, TextIO], Awaitable[int]]
@@ -62,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tmux-orc",
         description="Monitor AI coding agents in tmux (a client of the tmux-orcd daemon over D-Bus).",
-        epilog="exit status: 0 ok, 1 the daemon reported an error, 2 usage error, 3 daemon not reachable",
+        epilog="exit status: 0 ok, 1 the daemon reported an error, 2 usage error, 3 daemon not reachable, "
+        "4 the daemon reaches no tmux server",
     )
     parser.add_argument("--version", action="version", version=f"tmux-orc {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")  # none: print the help, exit 0
 
     monitor = commands.add_parser("monitor", help="control the monitoring daemon")
     monitor_sub = monitor.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument(
         "--interval", type=_positive_float, default=2.0, metavar="S", help="refresh period of --watch (2)"
     )
+    agents.add_argument("--targets", action="store_true", help="print only the targets, one a line (completion)")
     agents.set_defaults(client_command=agents_cmds.agents)
 
     explain = commands.add_parser("explain", help="say why an agent is in its state")
@@ -131,19 +135,63 @@ def build_parser() -> argparse.ArgumentParser:
                        help="system-wide install (not supported: packagers ship packaging/ instead)")
     install.add_argument("--enable", action="store_true", help="enable and start the service afterwards")
     install.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
+    install.add_argument("--linger", action="store_true",
+                         help="turn lingering on (loginctl enable-linger) so the service outlives a logout")
     install.set_defaults(local_command=_install)
 
     demo = commands.add_parser("demo", help="run a private tmux, bus, daemon and sample agents, and show them live")
     demo.add_argument("--agents", type=_positive_int, default=5, metavar="N", help="sample agents (5)")
     demo.add_argument("--duration", type=_positive_float, default=None, metavar="S", help="stop after S seconds")
     demo.set_defaults(local_command=_demo)
+    _add_setup_commands(commands)
     return parser
+
+
+# --- set-up commands: uninstall, doctor, config, completion (tmux_orc/cli/{uninstall,doctor,config_cmd,completion}.py)
+def _add_setup_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    uninstall = commands.add_parser("uninstall", help="stop, disable and remove what install wrote")
+    uninstall.add_argument("--dry-run", action="store_true", help="print what would be done, change nothing")
+    uninstall.set_defaults(local_command=_uninstall)
+    doctor = commands.add_parser("doctor", help="check the set-up, a line each with the fix (exit 1 on a failure)")
+    _add_json(doctor)
+    doctor.set_defaults(local_command=_doctor)
+    config = commands.add_parser("config", help="show the effective settings and where each came from")
+    _add_json(config)
+    config.set_defaults(local_command=_config)
+    completion = commands.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete for")
+    completion.set_defaults(local_command=_completion)
+
+
+def _uninstall(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.uninstall import run_uninstall
+
+    return run_uninstall(dry_run=args.dry_run, out=out)
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.doctor import run_doctor
+
+    return run_doctor(json_output=args.json, out=out)
+
+
+def _config(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.config_cmd import run_config
+
+    return run_config(json_output=args.json, out=out, err=sys.stderr)
+
+
+def _completion(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.completion import completion_script
+
+    print(completion_script(build_parser(), args.shell), file=out, end="")
+    return 0
 
 
 def _install(args: argparse.Namespace, out: TextIO) -> int:
     from tmux_orc.cli.install import run_install  # lazy: only this command needs it
 
-    return run_install(user=args.user, enable=args.enable, dry_run=args.dry_run, out=out)
+    return run_install(user=args.user, enable=args.enable, dry_run=args.dry_run, out=out, linger=args.linger)
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -193,7 +241,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "local_command") and not hasattr(args, "client_command"):
+        # `tmux-orc` alone: the help on stdout, exit 0 (as `tmux-orc --help`). Not `args.command`:
+        # `monitor recover --command` shares that dest.
+        parser.print_help(sys.stdout)
+        return EXIT_OK
     return run(args, sys.stdout, sys.stderr)
 
 

@@ -30,6 +30,8 @@ STATUS_ORDER = (
     "cycles",
     "last_cycle_ms",
     "tmux_connected",
+    "tmux_socket",
+    "tmux_error",
     "uptime_s",
     "version",
 )
@@ -72,6 +74,10 @@ async def status(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
         print(to_json(report), file=out)
         return 0
     shown = dict(report)
+    if not shown.get("tmux_error"):
+        shown.pop("tmux_error", None)  # shown only when the daemon says why no tmux server answers
+    if shown.get("tmux_socket") == "":
+        shown["tmux_socket"] = "(tmux's default)"
     if isinstance(shown.get("uptime_s"), int | float):
         shown["uptime_s"] = f"{format_duration(shown['uptime_s'])} ({format_value(shown['uptime_s'])} s)"
     print(render_mapping(shown, order=STATUS_ORDER), file=out)

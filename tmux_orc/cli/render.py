@@ -68,17 +68,42 @@ def agent_cells(agent: Mapping[str, Any], now: float) -> list[str]:
     return cells
 
 
-def render_agents_table(agents: Sequence[Mapping[str, Any]], *, now: float, width: int) -> str:
-    """The agents table, sorted by target, with DETAIL cut to fit ``width`` columns."""
+def stale_reason(status: Mapping[str, Any]) -> str:
+    """Why the states the daemon holds are not current ("" when they are), from its ``GetStatus``."""
+    if status.get("running", True) is False:
+        return "monitoring is paused (`tmux-orc monitor start` resumes): states are as last seen, stale"
+    if status.get("tmux_connected", True) is False:
+        reason = str(status.get("tmux_error") or "the daemon reaches no tmux server")
+        return f"{reason}: states are as last seen, stale"
+    return ""
+
+
+def mark_stale(agents: Sequence[Mapping[str, Any]], stale: bool) -> list[dict[str, Any]]:
+    """The agent dicts with a ``stale`` key each (true while the daemon is paused or blind)."""
+    return [{**agent, "stale": stale} for agent in agents]
+
+
+def render_agents_table(
+    agents: Sequence[Mapping[str, Any]], *, now: float, width: int, stale_note: str = ""
+) -> str:
+    """The agents table, sorted by target, with DETAIL cut to fit ``width`` columns.
+
+    With ``stale_note`` (see :func:`stale_reason`) a header line says why, and each state reads
+    ``idle (stale)``.
+    """
+    header = [f"# {stale_note}"] if stale_note else []
     if not agents:
-        return "no agents found (agent windows are named like Claude-pm, Claude-developer, ...)"
-    rows = [agent_cells(agent, now) for agent in sorted(agents, key=lambda a: str(a.get("target", "")))]
+        return "\n".join([*header, "no agents found (agent windows are named like Claude-pm, Claude-developer, ...)"])
+    ordered = sorted(agents, key=lambda a: str(a.get("target", "")))
+    if stale_note:
+        ordered = [{**agent, "state": f"{agent.get('state', '')} (stale)"} for agent in ordered]
+    rows = [agent_cells(agent, now) for agent in ordered]
     headers = [title for title, _ in AGENT_COLUMNS]
     fixed = len(headers) - 1  # every column but DETAIL is shown whole
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(fixed)]
     used = sum(widths) + 2 * fixed
     detail_width = max(MIN_DETAIL_WIDTH, width - used)
-    lines = [_join(headers, widths)]
+    lines = [*header, _join(headers, widths)]
     lines += [_join([*row[:fixed], truncate(row[fixed], detail_width)], widths) for row in rows]
     return "\n".join(lines)
 

@@ -96,6 +96,7 @@ class MonitorCore:
         self.read_processes = read_processes
         self.running = True
         self.tmux_connected = False
+        self.tmux_error = ""  # why the last list of panes failed ("" once it works)
         self.cycles = 0
         self.last_cycle_ms = 0.0
         self.started_at = clock()
@@ -135,6 +136,7 @@ class MonitorCore:
             if self.tmux_connected:
                 log.warning("lost the tmux server: %s", exc)
             self.tmux_connected = False
+            self.tmux_error = str(exc) or type(exc).__name__
             report.tmux_connected = False
             if not isinstance(exc, ServerUnavailable):
                 report.errors.append(f"list-panes: {exc}")
@@ -142,6 +144,7 @@ class MonitorCore:
         if not self.tmux_connected:
             log.info("connected to the tmux server (%d panes)", len(panes))
         self.tmux_connected = True
+        self.tmux_error = ""
         now = report.started
         phase("list")
         panes = unique_panes(panes)

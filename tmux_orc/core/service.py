@@ -220,7 +220,16 @@ class MonitorService:
             version=self.version,
             interval_s=self.settings.interval,
             tmux_socket=self.settings.tmux_socket or "",
+            tmux_error=self._tmux_error(),
         )
+
+    def _tmux_error(self) -> str:
+        """Why no tmux server is reached ("" while connected), with the core's reason."""
+        if self.core.tmux_connected:
+            return ""
+        reason = self.core.tmux_error
+        where = self.settings.tmux_socket or "tmux's default socket"
+        return f"no tmux server answers at {where}" + (f": {reason}" if reason else "")
 
     def agent_kinds(self) -> list[AgentKindInfo]:
         """The agent definitions in use, in matching order, and where each came from."""
