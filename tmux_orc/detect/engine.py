@@ -122,8 +122,27 @@ def _crash_verdict(pane: PaneInfo, facts: ProcessFacts, screen: str, profiles: P
     return Verdict(State.CRASHED, detail, name, evidence)
 
 
+QUESTION_REACH = 8  # lines above a menu where its question is looked for
+
+
+def _menu_question(layout: Layout) -> str | None:
+    """The question a menu answers: the nearest line ending in "?" above its selected option (a
+    question dialog such as Claude Code's AskUserQuestion puts a header, the question, then options)."""
+    if not layout.menu or layout.menu[0] not in layout.window:
+        return None
+    top = layout.window.index(layout.menu[0])
+    for line in reversed(layout.window[max(0, top - QUESTION_REACH) : top]):
+        if line.endswith("?"):
+            return _short(line, 120)
+    return None
+
+
 def _question(layout: Layout, fallback: str) -> str:
-    """The question asked: the newest line ending in "?", else one asking to choose, else ``fallback``."""
+    """The question asked: the one above a menu, else the newest line ending in "?", else one asking
+    to choose, else ``fallback``."""
+    asked = _menu_question(layout)
+    if asked is not None:
+        return asked
     lines = layout.dialog or layout.live
     for line in reversed(lines):
         if line.endswith("?"):
