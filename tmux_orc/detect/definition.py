@@ -231,15 +231,19 @@ def parse_definition(data: Mapping[str, Any], source: str) -> AgentDefinition:
     )
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML document at ``path``; :class:`DefinitionError` saying ``what`` could not be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DefinitionError(f"cannot read {what}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"{what} is not valid TOML: {exc}") from None
+
+
 def read_definition(path: Path, source: str | None = None) -> AgentDefinition:
     """Read and parse one definition file."""
     where = source or str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DefinitionError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"{where}: not valid TOML: {exc}") from None
-    return parse_definition(data, where)
+    return parse_definition(read_toml(path, where), where)
 
 

@@ -20,12 +20,12 @@ User rules never decide ``crashed``: only process facts do.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tmux_orc.detect.catalog import BUILTIN_CATALOG, Catalog, load_catalog
+from tmux_orc.detect.definition import read_toml
 from tmux_orc.detect.rules import REGIONS, Profile, Profiles, Region, Rule
 from tmux_orc.model import Kind, State
 
@@ -126,12 +126,7 @@ def load_profiles(path: Path | None, base: Profiles = DEFAULT_PROFILES) -> Profi
     """
     if path is None:
         return base
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, f"rules file {path}")
     try:
         return merge_rules(data, base)
     except ValueError as exc:
