@@ -31,6 +31,7 @@ def no_tmux_message(status: dict[str, Any]) -> str:
 
 
 async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc agents``: the agents as a table, JSON, plain targets or a live view; returns the exit status."""
     if args.watch:
         await watch_agents(client, out, interval=args.interval, json_lines=args.json)
         return 0
@@ -56,6 +57,7 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
 
 
 async def explain(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc explain TARGET``: the rule, evidence and facts behind an agent's state, as text or JSON."""
     explanation: dict[str, Any] = await client.call_one("Explain", "s", [args.target])
     if args.json:
         print(to_json(explanation), file=out)

@@ -51,24 +51,28 @@ ROLLOUT_ORDER = (
 
 
 async def start(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor start``: resume monitoring (``Start``)."""
     await client.call("Start")
     print("monitoring resumed", file=out)
     return 0
 
 
 async def stop(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor stop``: pause monitoring; the daemon stays on the bus (``Stop``)."""
     await client.call("Stop")
     print("monitoring paused (the daemon stays on the bus; `tmux-orc monitor start` resumes)", file=out)
     return 0
 
 
 async def reload(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor reload``: have the daemon read its settings again (``Reload``)."""
     await client.call("Reload")
     print("settings reloaded", file=out)
     return 0
 
 
 async def status(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor status``: the daemon's ``GetStatus`` as a table or JSON."""
     report: dict[str, Any] = await client.call_one("GetStatus")
     if args.json:
         print(to_json(report), file=out)
@@ -85,6 +89,7 @@ async def status(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
 
 
 async def metrics(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor metrics``: the daemon's ``GetMetrics`` as a table or JSON."""
     report: dict[str, Any] = await client.call_one("GetMetrics")
     if args.json:
         print(to_json(report), file=out)
@@ -97,6 +102,7 @@ async def metrics(client: MonitorClient, args: argparse.Namespace, out: TextIO) 
 
 
 async def rollout(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor rollout [STAGE]``: show the rollout, or set its stage and print the previous one."""
     if args.stage is not None:
         previous = await client.call_one("SetRolloutStage", "s", [args.stage])
         if args.json:
@@ -130,6 +136,11 @@ async def read_rollout(client: MonitorClient) -> dict[str, Any]:
 
 
 async def recover(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor recover TARGET``: start a recovery of the agent.
+
+    With ``--wait``, wait for its ``RecoveryFinished`` and raise :class:`CommandFailed` when it failed or
+    did not finish within ``--timeout`` seconds.
+    """
     finished: dict[str, Signal] = {}
     arrived = asyncio.Event()
 
@@ -176,6 +187,7 @@ def journalctl_argv(*, follow: bool, lines: int | None) -> list[str]:
 
 
 def logs(args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc monitor logs``: become journalctl showing the daemon's log (1 when journalctl is missing)."""
     argv = journalctl_argv(follow=args.follow, lines=args.lines)
     if shutil.which(argv[0]) is None:
         print("error: journalctl not found; the daemon logs to journald (or to its stderr)", file=sys.stderr)

@@ -6,24 +6,24 @@ class MonitorError(Exception):
 
 
 class NotFound(MonitorError, LookupError):
-    pass
+    """Nothing matches what the client named, such as an agent target (``Error.NotFound``)."""
 
 
 class InvalidArgument(MonitorError, ValueError):
-    pass
+    """An argument is malformed, or names something this request does not apply to (``Error.InvalidArgument``)."""
 
 
 class NotRunning(MonitorError):
-    pass
+    """The request needs monitoring to run, and it is stopped (``Error.NotRunning``)."""
 
 
 class Busy(MonitorError):
-    pass
+    """The same work is already under way, such as a recovery of that agent (``Error.Busy``)."""
 
 
 class PermissionDenied(MonitorError):
-    pass
+    """The caller may not do this (``Error.PermissionDenied``)."""
 
 
 class Failed(MonitorError):
-    pass
+    """The request is valid but cannot be carried out now; the message says why (``Error.Failed``)."""

@@ -12,11 +12,15 @@ from tmux_orc.model import AgentView
 
 @dataclass(frozen=True, slots=True)
 class AgentAppeared:
+    """A cycle found an agent it did not know; ``agent`` is its first view."""
+
     agent: AgentView
 
 
 @dataclass(frozen=True, slots=True)
 class AgentVanished:
+    """An agent's pane is gone; ``agent`` is its last view."""
+
     agent: AgentView
 
 
@@ -29,11 +33,14 @@ class AgentUpdated:
 
     @property
     def state_changed(self) -> bool:
+        """True when the agent's state itself changed, not only another property."""
         return self.old.state != self.new.state
 
 
 @dataclass(frozen=True, slots=True)
 class AlertRaised:
+    """An alert for people: what the D-Bus ``Alert`` signal and desktop notifications carry."""
+
     severity: str
     summary: str
     body: str
@@ -42,6 +49,8 @@ class AlertRaised:
 
 @dataclass(frozen=True, slots=True)
 class RecoveryFinished:
+    """A recovery ended; ``success`` says whether the agent program is back, ``detail`` what happened."""
+
     recovery_id: str
     target: str
     success: bool
@@ -78,9 +87,11 @@ class EventHub:
         self.listener_errors = 0
 
     def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every event emitted from now on."""
         self._listeners.append(listener)
 
     def emit(self, event: Event) -> None:
+        """Hand ``event`` to every listener in turn; a listener that raises is logged and counted."""
         for listener in self._listeners:
             try:
                 listener(event)

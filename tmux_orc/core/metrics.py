@@ -60,6 +60,8 @@ def rss_bytes() -> int:
 
 
 class MetricsCollector:
+    """The daemon's measurements: cycle and phase timings, counters, memory use."""
+
     def __init__(self, window: int = WINDOW) -> None:
         self.window = window
         self._cycle = _Timing(window)
@@ -76,6 +78,7 @@ class MetricsCollector:
             self.record_phase(name, phase_ms)
 
     def record_phase(self, name: str, ms: float) -> None:
+        """One phase of a cycle took ``ms`` milliseconds (a bad name, or a new one past ``MAX_NAMES``, is dropped)."""
         timing = self._phases.get(name)
         if timing is None:
             if not _NAME.match(name) or len(self._phases) >= MAX_NAMES:
@@ -101,10 +104,12 @@ class MetricsCollector:
     # --- reading -------------------------------------------------------------------------------------
     @property
     def cycles(self) -> int:
+        """Monitoring cycles recorded since start."""
         return self._cycle.count
 
     @property
     def last_cycle_ms(self) -> float:
+        """Duration of the last recorded cycle in milliseconds (0.0 before the first)."""
         return self._last_cycle_ms
 
     def as_dict(self) -> dict[str, float | int]:

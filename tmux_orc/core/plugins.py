@@ -34,7 +34,7 @@ class StrategyContext:
 
 
 class PluginRefused(Exception):
-    pass
+    """A strategy plugin failed the protocol check; the message says how (logged, and the plugin skipped)."""
 
 
 def _check(name: str, strategy: object) -> MonitoringStrategy:

@@ -26,7 +26,9 @@ class ServerUnavailable(PaneIOError):
 class PaneSource(Protocol):
     """Where a cycle's list of every pane comes from."""
 
-    async def list_panes(self) -> list[PaneInfo]: ...
+    async def list_panes(self) -> list[PaneInfo]:
+        """Every pane of the terminal server, in all its sessions."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

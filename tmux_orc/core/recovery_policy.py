@@ -33,6 +33,8 @@ def recovery_key(agent: AgentView) -> str:
 
 
 class Action(StrEnum):
+    """What a :class:`Decision` tells the caller to do."""
+
     WAIT = "wait"  # not now; ``retry_at`` says when to look again, if known
     RECOVER = "recover"  # spawn the agent again; ``attempt`` is its number (1-based)
     GIVE_UP = "give_up"  # attempts exhausted: alert once, then stay quiet
@@ -50,6 +52,8 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """One recovery decision: the action, a reason for people, and what the action needs to know."""
+
     action: Action
     reason: str
     attempt: int = 0
@@ -69,14 +73,27 @@ class RecoveryRecord:
 
 
 class RecordLike(Protocol):
+    """What :meth:`RecoveryPolicy.restore` reads of a persisted record."""
+
     @property
-    def attempts(self) -> int: ...
+    def attempts(self) -> int:
+        """Attempts made since the counter last started over."""
+        ...
+
     @property
-    def last_attempt(self) -> float | None: ...
+    def last_attempt(self) -> float | None:
+        """When the last attempt started (seconds since the epoch), None before the first."""
+        ...
+
     @property
-    def gave_up(self) -> bool: ...
+    def gave_up(self) -> bool:
+        """The policy gave up on this target (crash loop)."""
+        ...
+
     @property
-    def history(self) -> list[tuple[float, str]]: ...
+    def history(self) -> list[tuple[float, str]]:
+        """The latest ``(time, outcome)`` entries, oldest first."""
+        ...
 
 
 class RecoveryPolicy:
@@ -199,6 +216,7 @@ class RecoveryPolicy:
         return False
 
     def reset(self, target: str) -> None:
+        """Forget everything about ``target`` (a :func:`recovery_key`)."""
         self._records.pop(target, None)
 
     def forget_missing(self, present_keys: set[str]) -> None:
@@ -207,6 +225,7 @@ class RecoveryPolicy:
             del self._records[key]
 
     def record(self, target: str) -> RecoveryRecord | None:
+        """A copy of what the policy remembers about ``target`` (a :func:`recovery_key`), None if nothing."""
         rec = self._records.get(target)
         return None if rec is None else replace(rec, history=list(rec.history))
 

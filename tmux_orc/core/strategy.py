@@ -11,6 +11,8 @@ from tmux_orc.model import PaneInfo
 
 @dataclass(slots=True)
 class CaptureResult:
+    """One capture round: the screens read, by pane id (a pane left out is unchanged), and why any failed."""
+
     screens: dict[str, str] = field(default_factory=dict)  # pane_id -> screen; absent = unchanged
     errors: dict[str, str] = field(default_factory=dict)  # pane_id -> why its capture failed
 
@@ -21,6 +23,10 @@ class MonitoringStrategy(Protocol):
 
     name: str
 
-    async def capture(self, panes: Sequence[PaneInfo], *, full: bool) -> CaptureResult: ...
+    async def capture(self, panes: Sequence[PaneInfo], *, full: bool) -> CaptureResult:
+        """Read the screens of ``panes`` that may have changed (every one when ``full``)."""
+        ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release what the strategy holds (connections, tasks); it is not used afterwards."""
+        ...

@@ -50,6 +50,7 @@ class AgentSim:
 
     @property
     def step(self) -> Step:
+        """The script step being played (or the wait at the prompt after a key-driven turn)."""
         return self._step
 
     def tick(self, now: float) -> None:
@@ -185,6 +186,7 @@ class PaneTerminal:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[PaneTerminal]:
+        """Set the pane up (keys one by one, signals that wake the loop, title, no cursor); restore it all on exit."""
         saved = termios.tcgetattr(self.stdin_fd) if self.stdin_fd is not None else None
         previous_wakeup = signal.set_wakeup_fd(self._wake_write)
         handlers = {
@@ -218,6 +220,7 @@ class PaneTerminal:
             self.stop_requested = True
 
     def size(self) -> tuple[int, int]:
+        """The terminal's columns and lines (80 x 24 when it cannot tell)."""
         try:
             size = os.get_terminal_size(self.out.fileno())
         except (OSError, ValueError):
@@ -271,6 +274,7 @@ def run(sim: AgentSim, terminal: PaneTerminal) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``claude-sim [--script NAME] [--cwd DIR]``: act out a script in this terminal; returns the exit status."""
     parser = argparse.ArgumentParser(prog="claude-sim", description="simulated Claude Code for the demo")
     parser.add_argument("--script", choices=sorted(SCRIPTS), default="developer", help="what to act out")
     parser.add_argument("--cwd", default="~/project", help="the folder shown in the banner")

@@ -41,9 +41,11 @@ class ManagedProcess:
 
     @property
     def pid(self) -> int:
+        """The PID of the process (the one this demo stops)."""
         return self.popen.pid
 
     def exited(self) -> bool:
+        """True once the process has exited."""
         return self.popen.poll() is not None
 
     def stop(self) -> None:
@@ -82,6 +84,7 @@ def _die_with_parent() -> None:
 
 
 def start_process(argv: list[str], *, env: dict[str, str], stderr_path: Path, name: str) -> ManagedProcess:
+    """Start ``argv`` in a session of its own, stderr appended to ``stderr_path``, stopped if the demo dies."""
     with stderr_path.open("ab") as stderr:
         popen = subprocess.Popen(
             argv,

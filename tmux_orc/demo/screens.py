@@ -47,16 +47,23 @@ def banner(cwd: str, width: int) -> list[str]:
 
 
 def prompt_box(draft: str, width: int) -> list[str]:
+    """The input box: ``draft`` at the prompt between two rules ``width`` wide."""
     rule = RULE_CHAR * max(1, width)
     return [rule, PROMPT + draft, rule]
 
 
 def spinner_line(screen: SimScreen) -> str:
+    """The line shown while working: spinner frame, verb, elapsed seconds and tokens.
+
+    >>> spinner_line(SimScreen(spinner_verb="Pondering", working_seconds=12, tokens=450))
+    '· Pondering… (12s · ↓ 450 tokens)'
+    """
     glyph = SPINNER_GLYPHS[screen.frame % len(SPINNER_GLYPHS)]
     return f"{glyph} {screen.spinner_verb}… ({screen.working_seconds}s · ↓ {screen.tokens} tokens)"
 
 
 def permission_dialog(command: str, reason: str, cwd: str, width: int) -> list[str]:
+    """The permission dialog for the Bash ``command``, with its three numbered options."""
     return [
         RULE_CHAR * max(1, width),
         " Bash command",

@@ -149,6 +149,11 @@ def bare(line: str) -> str:
 
 
 def is_border(line: str) -> bool:
+    """True for a horizontal rule or the top or bottom edge of a box.
+
+    >>> is_border("╭──────╮"), is_border("  ────"), is_border("── a ──")
+    (True, True, False)
+    """
     return bool(_BORDER.match(line.strip()))
 
 

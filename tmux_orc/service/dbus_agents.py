@@ -32,11 +32,14 @@ def _properties(view: AgentView) -> dict[str, Any]:
 
 
 class AgentInterface(ServiceInterface):
+    """The ``org.tmuxorc.Agent1`` object of one agent: its view as read-only properties."""
+
     def __init__(self, view: AgentView) -> None:
         super().__init__(names.AGENT_INTERFACE)
         self.view = view
 
     def update(self, view: AgentView) -> None:
+        """Take the agent's new view; emit PropertiesChanged for the properties that differ."""
         before, after = _properties(self.view), _properties(view)
         self.view = view
         changed = {k: v for k, v in after.items() if before[k] != v}
@@ -45,46 +48,57 @@ class AgentInterface(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Id(self) -> DBusStr:
+        """The agent's id, stable while its pane keeps its place (``Id``)."""
         return self.view.id
 
     @dbus_property(access=PropertyAccess.READ)
     def Target(self) -> DBusStr:
+        """The agent's ``session:window.pane`` (``Target``)."""
         return self.view.target
 
     @dbus_property(access=PropertyAccess.READ)
     def Session(self) -> DBusStr:
+        """The agent's tmux session name (``Session``)."""
         return self.view.session
 
     @dbus_property(access=PropertyAccess.READ)
     def Window(self) -> DBusStr:
+        """The agent's window name (``Window``)."""
         return self.view.window
 
     @dbus_property(access=PropertyAccess.READ)
     def PaneId(self) -> DBusStr:
+        """The agent's tmux pane id, like ``%3`` (``PaneId``)."""
         return self.view.pane_id
 
     @dbus_property(access=PropertyAccess.READ)
     def Role(self) -> DBusStr:
+        """The agent's role (``Role``)."""
         return str(self.view.role)
 
     @dbus_property(access=PropertyAccess.READ)
     def Kind(self) -> DBusStr:
+        """The agent's kind: a defined agent CLI, or ``shell`` / ``unknown`` (``Kind``)."""
         return str(self.view.kind)
 
     @dbus_property(access=PropertyAccess.READ)
     def State(self) -> DBusStr:
+        """The agent's state (``State``)."""
         return str(self.view.state)
 
     @dbus_property(access=PropertyAccess.READ)
     def StateSince(self) -> DBusDouble:
+        """When the agent entered its state, in unix time (``StateSince``)."""
         return self.view.state_since
 
     @dbus_property(access=PropertyAccess.READ)
     def Detail(self) -> DBusStr:
+        """What the agent's state is about, for people (``Detail``)."""
         return self.view.detail
 
     @dbus_property(access=PropertyAccess.READ)
     def LastActivity(self) -> DBusDouble:
+        """When the agent's window last showed activity, in unix time (``LastActivity``)."""
         return self.view.last_activity
 
 
@@ -121,6 +135,7 @@ class AgentObjects:
         ))
 
     def add(self, view: AgentView) -> None:
+        """Export a new agent's object and announce it (InterfacesAdded); a known agent is updated instead."""
         if view.id in self.objects:
             self.update(view)
             return
@@ -131,6 +146,7 @@ class AgentObjects:
         self._signal("InterfacesAdded", "oa{sa{sv}}", [path, {names.AGENT_INTERFACE: _variants(view)}])
 
     def update(self, view: AgentView) -> None:
+        """Pass the agent's new view to its object (exporting it first if it is new)."""
         obj = self.objects.get(view.id)
         if obj is None:
             self.add(view)
@@ -138,6 +154,7 @@ class AgentObjects:
             obj.update(view)
 
     def remove(self, agent_id: str) -> None:
+        """Unexport the agent's object and announce it (InterfacesRemoved); an unknown id is ignored."""
         obj = self.objects.pop(agent_id, None)
         if obj is None:
             return

@@ -17,12 +17,15 @@ from tmux_orc.service.dbus_monitor import MonitorInterface
 
 
 class BusPublisher:
+    """The core's event listener that publishes each event on D-Bus."""
+
     def __init__(self, monitor: MonitorInterface, agents: AgentObjects) -> None:
         self.monitor = monitor
         self.agents = agents
         self._last_properties: dict[str, Any] = monitor.property_values()
 
     def __call__(self, event: Event) -> None:
+        """Publish ``event``: its signal, the agent object it changes, the Monitor1 properties that changed."""
         m = self.monitor
         match event:
             case AgentAppeared(agent=view):

@@ -27,6 +27,8 @@ MAX_TARGETS = 256
 
 
 class DesktopNotifier:
+    """Shows alerts through the desktop's notification server, one notification per target."""
+
     def __init__(self, bus: MessageBus, timeout: float = 2.0) -> None:
         self.bus = bus
         self.timeout = timeout

@@ -16,12 +16,14 @@ class JournalFormatter(logging.Formatter):
     """``<6>message`` per line: systemd's SyslogLevelPrefix= turns the prefix into PRIORITY=."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, every line prefixed with its syslog priority."""
         priority = _PRIORITY.get(record.levelno, 6)
         text = super().format(record)
         return "\n".join(f"<{priority}>{line}" for line in text.splitlines() or [""])
 
 
 def setup_logging(fmt: str, level: str = "info", stream: TextIO | None = None) -> None:
+    """Send all logging to ``stream`` (default stderr) at ``level``, as ``journal``, ``json`` or plain lines."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if fmt == "journal":
         handler.setFormatter(JournalFormatter("%(message)s"))

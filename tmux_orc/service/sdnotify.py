@@ -19,6 +19,8 @@ def _ascii(text: str) -> str:
 
 
 class Notifier:
+    """Sends sd_notify messages to ``$NOTIFY_SOCKET`` (or ``address``); without one, every call does nothing."""
+
     def __init__(self, address: str | None = None) -> None:
         self.address = address if address is not None else os.environ.get("NOTIFY_SOCKET", "")
         self.watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
@@ -30,6 +32,7 @@ class Notifier:
 
     @property
     def enabled(self) -> bool:
+        """True when there is a notification socket to send to."""
         return bool(self.address)
 
     @property
@@ -38,6 +41,7 @@ class Notifier:
         return self.watchdog_usec / 2e6 if self.watchdog_usec else None
 
     def send(self, *fields: str) -> None:
+        """Send ``fields`` (``KEY=value`` each) as one datagram; a failure is logged and counted, never raised."""
         if not self.address:
             return
         addr = self.address
@@ -52,17 +56,22 @@ class Notifier:
             log.debug("sd_notify failed: %s", exc)
 
     def ready(self, status: str) -> None:
+        """Tell systemd the service is up (``READY=1``), with a status line and the main PID."""
         self.send("READY=1", "STATUS=" + _ascii(status), f"MAINPID={os.getpid()}")
 
     def status(self, status: str) -> None:
+        """Set the status line that ``systemctl status`` shows (``STATUS=``)."""
         self.send("STATUS=" + _ascii(status))
 
     def watchdog(self) -> None:
+        """Ping the watchdog (``WATCHDOG=1``)."""
         self.send("WATCHDOG=1")
 
     def reloading(self) -> None:
+        """Tell systemd a reload started (``RELOADING=1`` with the monotonic time it asks for)."""
         monotonic_usec = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6)
         self.send("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
 
     def stopping(self) -> None:
+        """Tell systemd the service is stopping (``STOPPING=1``)."""
         self.send("STOPPING=1")

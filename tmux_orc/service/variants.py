@@ -25,6 +25,13 @@ CONTRACT_TYPES: dict[str, str] = {
 
 
 def to_variant(value: Any, signature: str | None = None) -> Variant:
+    """``value`` as a D-Bus variant: of type ``signature`` when given, else of the type its Python type maps to.
+
+    >>> to_variant(7).signature, to_variant(2.9, "u").value, to_variant(["a", "b"]).signature
+    ('x', 2, 'as')
+    >>> to_variant(None).signature, to_variant(None).value
+    ('s', '')
+    """
     if signature is not None:
         if signature in "ut" and isinstance(value, float):
             value = int(value)
@@ -51,10 +58,16 @@ def to_variant(value: Any, signature: str | None = None) -> Variant:
 
 
 def variant_dict(values: Mapping[str, Any]) -> dict[str, Variant]:
+    """``values`` as the body of an ``a{sv}``, with the contract's type for each key it names.
+
+    >>> {k: v.signature for k, v in variant_dict({"cycles": 12, "uptime_s": 3, "running": True}).items()}
+    {'cycles': 't', 'uptime_s': 'd', 'running': 'b'}
+    """
     return {str(k): to_variant(v, CONTRACT_TYPES.get(str(k))) for k, v in values.items()}
 
 
 def agent_dict(view: AgentView) -> dict[str, Any]:
+    """One agent as the contract's ``ListAgents`` / ``GetAgent`` dict, in plain values."""
     return {
         "id": view.id,
         "target": view.target,
