@@ -15,6 +15,7 @@ from typing import Protocol
 from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, NotificationManager, render_pm_message
 from tmux_orc.core.events import AgentUpdated, AlertRaised, Event, RolloutStageChanged
 from tmux_orc.core.monitor import CycleReport, MonitorCore
+from tmux_orc.core.outbox import ChannelSink, Outbox
 from tmux_orc.model import AgentView
 from tmux_orc.tmux.pm_delivery import DeliveryRefused, Step, Submission, deliver
 from tmux_orc.tmux.runner import TmuxError
@@ -40,8 +41,11 @@ class AlertDispatcher:
         run: RunTmux,
         desktop: Desktop | None,
         clock: Callable[[], float] = time.time,
+        channels: ChannelSink | None = None,
     ) -> None:
         self.core = core
+        self.channels = channels  # Apprise URLs (service.channels); fed batches, never awaited
+        self.outbox = Outbox()
         self.manager = manager
         self.run = run
         self.desktop = desktop
@@ -112,9 +116,19 @@ class AlertDispatcher:
                     "alert [%s] %s: %s", alert.severity, alert.summary, alert.body)
             self.core.hub.emit(AlertRaised(alert.severity, alert.summary, alert.body, alert.target))
             self._to_desktop(alert)
+        self._to_channels(result.alerts, now)
         for batch in result.batches:
             await self._to_pm(batch)
         await self._deliver_notes()
+
+    def _to_channels(self, alerts: list[Alert], now: float) -> None:
+        """Batched as for the PM's pane; handed to the channels' worker threads (no waiting here)."""
+        if self.channels is None:
+            return
+        self.outbox.add(alerts)
+        batch = self.outbox.take(now, self.core.settings.notify_batch_delay, self.manager.still_holds)
+        if batch:
+            self.channels.send(batch)
 
     def _to_desktop(self, alert: Alert) -> None:
         if self.desktop is None:
@@ -175,8 +189,9 @@ class AlertDispatcher:
                     log.warning("could not press Enter in %s: %s", rec.view.target, exc)
 
     def counters(self) -> dict[str, int]:
+        channels = self.channels.counters() if self.channels is not None else {}
         return {**self.manager.counters(), "pm_messages_submitted": self.pm_delivered,
-                "pm_messages_unsubmitted": self.pm_failed, "desktop_skipped": self.desktop_skipped}
+                "pm_messages_unsubmitted": self.pm_failed, "desktop_skipped": self.desktop_skipped, **channels}
 
     async def aclose(self) -> None:
         for task in list(self._desktop_tasks):

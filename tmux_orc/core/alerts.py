@@ -45,6 +45,7 @@ class AlertKind(StrEnum):
     RECOVERY_FAILED = "recovery_failed"
     CRASH_LOOP = "crash_loop"
     ROLLOUT = "rollout"
+    AUTO_RESUMED = "auto_resumed"
 
 
 SEVERITY: dict[AlertKind, Severity] = {
@@ -59,6 +60,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.RECOVERY_FAILED: "critical",
     AlertKind.CRASH_LOOP: "critical",
     AlertKind.ROLLOUT: "info",
+    AlertKind.AUTO_RESUMED: "info",
 }
 # Raised the moment the agent enters the state; the others need time in the state (``tick``).
 IMMEDIATE: dict[State, AlertKind] = {
@@ -67,6 +69,7 @@ IMMEDIATE: dict[State, AlertKind] = {
     State.ERROR: AlertKind.ERROR,
     State.RATE_LIMITED: AlertKind.RATE_LIMITED,
 }
+CONDITION_KINDS = frozenset({*IMMEDIATE.values(), AlertKind.WAITING_INPUT, AlertKind.IDLE, AlertKind.TEAM_IDLE})
 # Each occurrence matters, whatever came shortly before: never held back by the cooldown.
 NO_COOLDOWN = frozenset({AlertKind.ROLLOUT, AlertKind.RECOVERY_FAILED, AlertKind.CRASH_LOOP})
 _PHRASE: dict[AlertKind, str] = {
@@ -79,6 +82,7 @@ _PHRASE: dict[AlertKind, str] = {
     AlertKind.RECOVERED: "recovered",
     AlertKind.RECOVERY_FAILED: "recovery failed",
     AlertKind.CRASH_LOOP: "keeps crashing; automatic recovery gave up",
+    AlertKind.AUTO_RESUMED: "was resumed after its usage limit reset",
 }
 
 
@@ -233,6 +237,10 @@ class NotificationManager:
     @property
     def dropped(self) -> int:
         return self._counters.dropped
+
+    def still_holds(self, alert: Alert) -> bool:
+        """False once the condition an alert reported has ended (a held alert is not worth sending)."""
+        return alert.kind not in CONDITION_KINDS or alert.key in self._episodes
 
     def pending(self) -> int:
         return len(self._queue) + sum(len(h) for h in self._held.values())

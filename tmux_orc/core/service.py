@@ -51,6 +51,7 @@ class MonitorService:
         self._wake = asyncio.Event()
         self.core.assign_strategies = self._assign
         self.errors = 0
+        self.explainers: list[Callable[[str], Mapping[str, Any]]] = []  # more Explain fields per agent id
 
     # --- the loop --------------------------------------------------------------------------------
     def add_cycle_hook(self, hook: CycleHook, *, touches_agents: bool = False) -> None:
@@ -240,7 +241,7 @@ class MonitorService:
                 "current_command": rec.pane.current_command,
             },
             "hook_events": [f"{e.event}@{e.at:.0f}" for e in rec.events],
-        }
+        } | {key: value for extra in self.explainers for key, value in extra(view.id).items()}
 
     def recover(self, target: str, options: Mapping[str, Any]) -> str:
         if not self.core.running:

@@ -19,6 +19,7 @@ from dbus_fast.aio import MessageBus
 from tmux_orc.config import Settings
 from tmux_orc.core.alerting import AlertDispatcher
 from tmux_orc.core.alerts import NotificationManager
+from tmux_orc.core.autoresume import AutoResume
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
@@ -30,11 +31,13 @@ from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.detect.profiles import load_profiles
+from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
-from tmux_orc.tmux.runner import run_tmux
+from tmux_orc.tmux.pm_delivery import DeliveryRefused, deliver
+from tmux_orc.tmux.runner import TmuxError, run_tmux
 from tmux_orc.tmux.source import ControlPaneSource
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ class Components:
     alerts: AlertDispatcher
     metrics: MetricsCollector
     persistence: Persistence
+    channels: ChannelSender | None = None
 
     async def apply_settings(self, settings: Settings) -> Settings:
         """Take new settings at run time (Reload / SIGHUP); returns the settings now in force."""
@@ -71,6 +75,8 @@ class Components:
         manager = self.alerts.manager
         manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after
         manager.idle_after, manager.notify_pm = settings.idle_alert_after, settings.notify_pm
+        if self.channels is not None:
+            self.channels.configure(settings)  # notify_* (the URL file is read again)
         return settings
 
 
@@ -121,8 +127,13 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
 
         recovery = RecoveryManager(core, policy_from_settings(settings))
         stack.push_async_callback(recovery.aclose)
-        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), tmux, DesktopNotifier(bus))
+        channels = ChannelSender(settings)
+        stack.push_async_callback(channels.aclose)
+        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), tmux, DesktopNotifier(bus),
+                                 channels=channels)
         stack.push_async_callback(alerts.aclose)
+        resume = AutoResume(core, tmux, deliver, (DeliveryRefused, TmuxError, TimeoutError, ValueError),
+                            alerts.alert, busy=lambda agent_id: agent_id in alerts.submissions)
         core.hub.subscribe(alerts.on_event)
         recovery.alert = alerts.alert
         recovery.on_recovered.append(alerts.recovered)
@@ -136,9 +147,11 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
             return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
                     "recoveries": recovery.started, "recoveries_started": recovery.started,
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
-                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
+                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors,
+                    **resume.counters()}
 
         service = MonitorService(settings, core, rollout, recovery, metrics_dict)
+        service.explainers.append(resume.explain)
 
         async def record(report: CycleReport) -> None:
             metrics.record_cycle(report.duration_ms, report.phases)
@@ -155,7 +168,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
 
         service.add_cycle_hook(recovery.on_cycle, touches_agents=True)
         service.add_cycle_hook(alerts.on_cycle, touches_agents=True)
+        service.add_cycle_hook(resume.on_cycle, touches_agents=True)
         service.add_cycle_hook(record)
         service.add_cycle_hook(persistence.on_cycle)
         stack.callback(persistence.save)
-        yield Components(service, bus, strategies, alerts, metrics, persistence)
+        yield Components(service, bus, strategies, alerts, metrics, persistence, channels)
