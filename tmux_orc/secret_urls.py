@@ -92,13 +92,15 @@ def check_entry(entry: str) -> str:
 
 
 def quiet_apprise() -> logging.Logger:
-    """Apprise's own log lines may quote URLs: they never reach the daemon's log (the channel adapter
-    reads them through its own handler, with the secrets scrubbed)."""
-    logger = logging.getLogger("apprise")
-    if logger.propagate:
-        logger.propagate = False
-        logger.addHandler(logging.NullHandler())
-        logger.setLevel(logging.WARNING)
+    """Apprise's own log lines (and those of urllib3 under it) may quote URLs: they never reach the
+    daemon's log (the channel adapter reads Apprise's through its own handler, secrets scrubbed).
+    Returns the ``apprise`` logger."""
+    for name in ("urllib3", "apprise"):  # urllib3 (under requests) logs request paths at debug level
+        logger = logging.getLogger(name)
+        if logger.propagate:
+            logger.propagate = False
+            logger.addHandler(logging.NullHandler())
+            logger.setLevel(logging.WARNING)
     return logger
 
 

@@ -35,8 +35,8 @@ from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
-from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.pm_delivery import DeliveryRefused, deliver
+from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 from tmux_orc.tmux.source import ControlPaneSource
 
