@@ -83,9 +83,9 @@ def check_entry(entry: str) -> str:
         known = ", ".join(sorted(known_tags()))
         raise ValueError(f"unknown routing tag(s) {', '.join(sorted(unknown))} (known: {known})")
     quiet_apprise()
-    from apprise import Apprise  # lazy: only settings that name channels need it
+    from apprise import Apprise, AppriseAsset  # lazy: only settings that name channels need it
 
-    if Apprise.instantiate(url, suppress_exceptions=True) is None:
+    if Apprise.instantiate(url, asset=AppriseAsset(storage_mode="memory"), suppress_exceptions=True) is None:
         raise ValueError(f"Apprise cannot use an URL of the form {redact_url(url)} (unknown scheme or "
                          "missing parts; see the Apprise wiki for its syntax)")
     return entry

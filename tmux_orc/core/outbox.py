@@ -60,11 +60,14 @@ class Outbox:
 
     def __init__(self) -> None:
         self._held: dict[str, Alert] = {}  # alert key -> latest alert
+        self._since: float | None = None  # when the first alert of this batch was raised
         self.dropped = 0  # condition over before the batch went out
 
     def add(self, alerts: Iterable[Alert]) -> None:
         """Every alert raised this cycle (each once)."""
         for alert in alerts:
+            if self._since is None:
+                self._since = alert.at
             self._held[alert.key] = alert
 
     def take(self, now: float, delay: float, holds: Callable[[Alert], bool]) -> list[Alert]:
@@ -73,10 +76,14 @@ class Outbox:
             if not holds(alert):
                 del self._held[key]
                 self.dropped += 1
-        if not self._held or now - min(a.at for a in self._held.values()) < delay:
+        if not self._held:
+            self._since = None
+            return []
+        if self._since is not None and now - self._since < delay:
             return []
         batch = sorted(self._held.values(), key=lambda a: (-SEVERITY_RANK[a.severity], a.at))
         self._held.clear()
+        self._since = None
         if len(batch) > MAX_BATCH:
             self.dropped += len(batch) - MAX_BATCH
             batch = batch[:MAX_BATCH]
