@@ -143,3 +143,20 @@ def test_an_invalid_url_is_named_without_its_secret(tmp_path: Path) -> None:
     env.update(TMUX_ORC_NOTIFY_URLS=f"nosuchscheme://{TOKEN}@host/x", XDG_CONFIG_HOME=str(tmp_path / "config"))
     proc = subprocess.run([TMUX_ORCD], env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 78 and "NOTIFY_URLS" in proc.stderr and TOKEN not in proc.stderr, proc.stderr
+
+
+def test_reload_takes_new_urls(tmux_srv: TmuxTestServer, daemon: StartDaemon, tmp_path: Path) -> None:
+    tmux_srv.new_session("team", "Claude-developer",
+                         f"bash --norc --noprofile -c '{STANDIN} exit-after 6; exec bash --norc'")
+    d = daemon(tmux_srv, notify_batch_delay=0)
+    assert d.call("GetMetrics")[0]["channels"] == 0
+    with WebhookReceiver() as hook:
+        config = tmp_path / "config" / "tmux-orc" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f'notify_urls = ["{hook.url(f"hook/{TOKEN}")}"]\n')
+        d.call("Reload")
+        assert d.call("GetMetrics")[0]["channels"] == 1
+        d.wait_state("team:0.0", "crashed", timeout=30)
+        wait_until(lambda: hook.messages(), timeout=20, what="the crash on the webhook added by Reload")
+    assert "crashed" in hook.messages()[0].body["title"]
+    assert TOKEN not in d.log()
