@@ -121,3 +121,25 @@ def test_how_long_one_run_takes(tmux_srv: TmuxTestServer, daemon: StartDaemon) -
         assert d.cli("status-line").returncode == 0
         times.append((time.perf_counter() - started) * 1000)
     print(f"status-line run: median {sorted(times)[2]:.0f} ms, max {max(times):.0f} ms (process start included)")
+
+
+def test_follow_says_down_while_the_daemon_is_away_and_carries_on(tmux_srv: TmuxTestServer,
+                                                                   daemon: StartDaemon) -> None:
+    team(tmux_srv)
+    d = daemon(tmux_srv, stuck_after=3, notify_pm="false")
+    settled(d)
+    proc = subprocess.Popen([TMUX_ORC, "status-line", "--follow", "--tmux"], env=d.env, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert "1 crashed" in _read_line(proc, 20)
+        d.stop()
+        assert _read_line(proc, 20) == "#[fg=red]orc down#[default]"
+        again = daemon(tmux_srv, stuck_after=3, notify_pm="false")
+        settled(again)
+        lines = [_read_line(proc, 30)]
+        while "1 crashed" not in lines[-1] and len(lines) < 10:  # states settling after the restart
+            lines.append(_read_line(proc, 30))
+        assert "1 crashed" in lines[-1] and proc.poll() is None, lines
+    finally:
+        proc.terminate()
+        proc.wait(10)
