@@ -135,9 +135,13 @@ RunTmux = Callable[..., Awaitable[str]]
 class Pending(Protocol):
     """A pasted message being followed until submitted (``tmux.pm_delivery.Submission``)."""
 
-    def check(self, screen_now: str) -> str: ...
+    def check(self, screen_now: str) -> str:
+        """``done``, ``enter`` (press Enter again) or ``failed``, from the pane's latest capture."""
+        ...
 
-    async def retry_enter(self, run_tmux: RunTmux) -> None: ...
+    async def retry_enter(self, run_tmux: RunTmux) -> None:
+        """Press Enter once more."""
+        ...
 
 
 Deliver = Callable[[RunTmux, str, str, str, Kind], Awaitable[Pending]]  # run, pane id, text, screen, kind
@@ -160,6 +164,7 @@ class AutoResume:
         self.pending: dict[str, tuple[Pending, float | None]] = {}  # agent id -> (message, reset time)
 
     async def on_cycle(self, report: CycleReport) -> None:
+        """After each cycle: follow the messages sent, then resume the agents that are due."""
         settings = self.core.settings
         now = self.clock()
         records = self.core.tracker.records

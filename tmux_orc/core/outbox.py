@@ -22,9 +22,13 @@ MAX_BATCH = 50
 class ChannelSink(Protocol):
     """Where batches of alerts for the outside channels go. ``send`` returns at once, never raises."""
 
-    def send(self, alerts: Sequence[Alert]) -> None: ...
+    def send(self, alerts: Sequence[Alert]) -> None:
+        """Queue one batch (most severe first) for the channels that want some of it."""
+        ...
 
-    def counters(self) -> dict[str, int]: ...
+    def counters(self) -> dict[str, int]:
+        """Figures for GetMetrics."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class Route:
 
     @classmethod
     def from_tags(cls, tags: Iterable[str], default_min: str) -> Route:
+        """The route of an URL with these tags (severity names and alert kinds)."""
         tags = set(tags)
         severities = [SEVERITY_RANK[t] for t in tags if t in SEVERITY_RANK]
         kinds = frozenset(tags - set(SEVERITY_RANK))

@@ -42,12 +42,14 @@ class _AppriseLines(logging.Handler):
         self.local = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Keep the message (Apprise's lines never go further)."""
         try:
             self.local.last = record.getMessage()
         except Exception:  # a malformed log call inside Apprise: no reason, the failure still counts
             self.local.last = "(unreadable Apprise message)"
 
     def take(self) -> str:
+        """The last message of this thread since the previous call."""
         last: str = getattr(self.local, "last", "")
         self.local.last = ""
         return last
@@ -101,6 +103,7 @@ class Channel:
     thread: threading.Thread | None = None
 
     def start(self, index: int) -> None:
+        """Start the worker thread."""
         self.thread = threading.Thread(target=self._run, name=f"tmux-orc-channel-{index}", daemon=True)
         self.thread.start()
 
