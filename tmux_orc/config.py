@@ -11,17 +11,19 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from tmux_orc.model import CONCURRENT_STRATEGY, Role, RolloutStage
+from tmux_orc.secret_urls import SecretUrl, read_url_file, split_url_list
 
 ENV_PREFIX = "TMUX_ORC_"
 EX_CONFIG = 78
@@ -93,6 +95,22 @@ class Settings(BaseSettings):
     idle_alert_after: float = Field(600.0, ge=0)
     alert_queue_max: int = Field(200, ge=1)
 
+    # --- outside channels (Apprise URLs) and auto-resume; see README "Alerts on your phone"
+    notify_urls: Annotated[list[SecretUrl], NoDecode] = Field(
+        default_factory=list, repr=False,
+        description="Apprise URLs alerts also go to, optionally tagged (critical=..., crashed,stuck=...)")
+    notify_urls_file: Path | None = Field(None, description="Apprise URLs holding secrets, one a line; mode 0600")
+    notify_min_severity: Literal["info", "warning", "critical"] = Field(
+        "warning", description="least severe alert sent to a URL without a severity tag")
+    notify_batch_delay: float = Field(5.0, ge=0, le=3600, description="seconds alerts are gathered per message")
+    notify_retries: int = Field(3, ge=0, le=10, description="retries of a failed send, with backoff")
+    notify_timeout: float = Field(10.0, gt=0, le=300, description="seconds one send may take")
+    auto_resume: bool | list[Role] = Field(
+        False, description="after a usage limit resets, send resume_message: true, false or a list of roles")
+    resume_message: str = Field("continue", min_length=1, max_length=500,
+                                description="what auto-resume types into the agent's prompt")
+    resume_margin: float = Field(60.0, ge=0, le=3600, description="seconds after the reset before resuming")
+
     # --- recovery
     pm_spawn_command: str | None = Field(
         None, min_length=1,
@@ -128,6 +146,38 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
 
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        return split_url_list(value) if isinstance(value, str) else value
+
+    @field_validator("auto_resume", mode="before")
+    @classmethod
+    def _role_list(cls, value: object) -> object:
+        booleans = ("true", "false", "1", "0", "yes", "no", "on", "off")
+        if isinstance(value, str) and value.strip().lower() not in booleans:  # "developer,qa" or a JSON list
+            return [part.strip() for part in value.strip().strip("[]").replace('"', "").split(",") if part.strip()]
+        return value
+
+    @field_validator("notify_urls_file")
+    @classmethod
+    def _url_file_private(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_url_file(value)  # raises ValueError: not private, or a line is not a URL (never shown)
+        return value
+
+    @field_validator("resume_message")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if re.search(r"[\x00-\x1f\x7f]", value):
+            raise ValueError("must be one line without control characters")
+        return value
+
+    def channel_urls(self) -> list[SecretUrl]:
+        """``notify_urls`` and the lines of ``notify_urls_file`` (read now: a reload picks up edits)."""
+        from_file = read_url_file(self.notify_urls_file) if self.notify_urls_file is not None else []
+        return [*self.notify_urls, *from_file]
+
     @field_validator("state_dir", "metrics_file", "rules_file", "agents_dir", mode="before")
     @classmethod
     def _no_empty_path(cls, value: object) -> object:
@@ -155,6 +205,8 @@ def _describe(error: Mapping[str, Any]) -> str:
     where = f"{ENV_PREFIX}{name.upper()}" + ("".join(f"[{p}]" for p in loc[1:]) if len(loc) > 1 else "")
     value = error.get("input")
     shown = repr(value) if not isinstance(value, dict) else "{...}"
+    if name == "notify_urls":
+        shown = "(hidden: it may hold secrets)"
     if len(shown) > 80:
         shown = shown[:77] + "..."
     msg = str(error.get("msg", "invalid"))

@@ -73,6 +73,27 @@ CONCURRENT_STRATEGY = "concurrent"
 """The built-in new strategy: one control-mode connection, changed panes only."""
 
 
+class AlertKind(StrEnum):
+    """What an alert is about (also the routing tags of alert channels)."""
+
+    CRASHED = "crashed"
+    STUCK = "stuck"
+    ERROR = "error"
+    RATE_LIMITED = "rate_limited"
+    WAITING_INPUT = "waiting_input"
+    IDLE = "idle"
+    TEAM_IDLE = "team_idle"
+    RECOVERED = "recovered"
+    RECOVERY_FAILED = "recovery_failed"
+    CRASH_LOOP = "crash_loop"
+    ROLLOUT = "rollout"
+    AUTO_RESUMED = "auto_resumed"
+
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+"""Alert severities, least severe first."""
+
+
 class RolloutStage(StrEnum):
     """How much of the team the new monitoring strategy watches (the rest: the legacy one)."""
 

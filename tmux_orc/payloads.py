@@ -109,6 +109,8 @@ class Explanation(Payload):
     confirmations: int = 0
     facts: ExplainedFacts = field(default_factory=ExplainedFacts)
     hook_events: list[str] = field(default_factory=list)
+    auto_resume: str = ""  # what auto-resume will do or did about a usage limit ("" when nothing)
+    auto_resume_at: float = 0.0  # when it resumes (unix time, 0 when not planned)
 
 
 @dataclass(frozen=True, slots=True)

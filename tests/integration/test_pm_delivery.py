@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.harness.tmux import TmuxTestServer
-from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, render_pm_message
+from tmux_orc.core.alerts import Alert, AlertBatch, render_pm_message
 from tmux_orc.core.delivery import DeliveryRefused, Step, Submission, deliver
 from tmux_orc.detect.prompt import message_submitted, prompt_is_empty, prompt_text
-from tmux_orc.model import AgentView, Kind, Role, State
+from tmux_orc.model import AgentView, AlertKind, Kind, Role, State
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.pm_delivery import clean_text, paste_message
 from tmux_orc.tmux.runner import run_tmux

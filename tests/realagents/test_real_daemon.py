@@ -79,7 +79,7 @@ def _lookup(daemon: DaemonProcess, pane_id: str) -> dict[str, Any]:
 def _explain(daemon: DaemonProcess, pane_id: str) -> dict[str, Any] | None:
     try:
         return daemon.call("Explain", "s", pane_id)[0]  # type: ignore[no-any-return]
-    except Exception:  # the agent vanished between the two calls
+    except Exception:  # noqa: BLE001 - the agent vanished between the two calls (any bus error)
         return None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
 from tmux_orc import __version__
-from tmux_orc.cli import agents_cmds, hook, monitor_cmds
+from tmux_orc.cli import agents_cmds, hook, monitor_cmds, status_line
 from tmux_orc.cli.client import (
     DEFAULT_TIMEOUT,
     CommandFailed,
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=_positive_float, default=None, metavar="S", help="stop after S seconds")
     demo.set_defaults(local_command=_demo)
     _add_setup_commands(commands)
+    status_line.add_parser(commands)
     return parser
 
 

@@ -12,14 +12,15 @@ import logging
 import time
 from typing import Protocol
 
-from tmux_orc.core.alerts import Alert, AlertBatch, AlertKind, NotificationManager, render_pm_message
+from tmux_orc.core.alerts import Alert, AlertBatch, NotificationManager, render_pm_message
 from tmux_orc.core.delivery import DeliveryRefused, Step, Submission, deliver
 from tmux_orc.core.events import AgentUpdated, AlertRaised, Event, RolloutStageChanged
 from tmux_orc.core.monitor import CycleReport, MonitorCore
+from tmux_orc.core.outbox import ChannelSink, Outbox
 from tmux_orc.core.ports import Clock, PaneActions, PaneIOError
 from tmux_orc.core.rollout import RolloutCause
 from tmux_orc.core.tracker import AgentSnapshot
-from tmux_orc.model import AgentView, State
+from tmux_orc.model import AgentView, AlertKind, State
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,11 @@ class AlertDispatcher:
         actions: PaneActions,
         desktop: Desktop | None,
         clock: Clock = time.time,
+        channels: ChannelSink | None = None,
     ) -> None:
         self.core = core
+        self.channels = channels  # Apprise URLs (service.channels); fed batches, never awaited
+        self.outbox = Outbox()
         self.manager = manager
         self.actions = actions
         self.desktop = desktop
@@ -128,9 +132,19 @@ class AlertDispatcher:
                     "alert [%s] %s: %s", alert.severity, alert.summary, alert.body)
             self.core.hub.emit(AlertRaised(alert.severity, alert.summary, alert.body, alert.target))
             self._to_desktop(alert)
+        self._to_channels(result.alerts, now)
         for batch in result.batches:
             await self._to_pm(batch)
         await self._deliver_notes()
+
+    def _to_channels(self, alerts: list[Alert], now: float) -> None:
+        """Batched as for the PM's pane; handed to the channels' worker threads (no waiting here)."""
+        if self.channels is None:
+            return
+        self.outbox.add(alerts)
+        batch = self.outbox.take(now, self.core.settings.notify_batch_delay, self.manager.still_holds)
+        if batch:
+            self.channels.send(batch)
 
     def _to_desktop(self, alert: Alert) -> None:
         if self.desktop is None:
@@ -192,8 +206,9 @@ class AlertDispatcher:
 
     def counters(self) -> dict[str, int]:
         """Delivery counters for GetMetrics."""
+        channels = self.channels.counters() if self.channels is not None else {}
         return {**self.manager.counters(), "pm_messages_submitted": self.pm_delivered,
-                "pm_messages_unsubmitted": self.pm_failed, "desktop_skipped": self.desktop_skipped}
+                "pm_messages_unsubmitted": self.pm_failed, "desktop_skipped": self.desktop_skipped, **channels}
 
     async def aclose(self) -> None:
         """Cancel desktop notifications still in flight."""

@@ -18,32 +18,16 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import partial
 from typing import Literal
 
 from tmux_orc.config import Settings
 from tmux_orc.detect.screen import strip_escapes
-from tmux_orc.model import HEALTHY_STATES, AgentView, Role, State
+from tmux_orc.model import HEALTHY_STATES, SEVERITY_RANK, AgentView, AlertKind, Role, State
 
 Severity = Literal["info", "warning", "critical"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 PM_MESSAGE_MAX = 900
 DETAIL_MAX = 160
-
-
-class AlertKind(StrEnum):
-    CRASHED = "crashed"
-    STUCK = "stuck"
-    ERROR = "error"
-    RATE_LIMITED = "rate_limited"
-    WAITING_INPUT = "waiting_input"
-    IDLE = "idle"
-    TEAM_IDLE = "team_idle"
-    RECOVERED = "recovered"
-    RECOVERY_FAILED = "recovery_failed"
-    CRASH_LOOP = "crash_loop"
-    ROLLOUT = "rollout"
 
 
 SEVERITY: dict[AlertKind, Severity] = {
@@ -58,6 +42,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.RECOVERY_FAILED: "critical",
     AlertKind.CRASH_LOOP: "critical",
     AlertKind.ROLLOUT: "info",
+    AlertKind.AUTO_RESUMED: "info",
 }
 # Raised the moment the agent enters the state; the others need time in the state (``tick``).
 IMMEDIATE: dict[State, AlertKind] = {
@@ -66,6 +51,7 @@ IMMEDIATE: dict[State, AlertKind] = {
     State.ERROR: AlertKind.ERROR,
     State.RATE_LIMITED: AlertKind.RATE_LIMITED,
 }
+CONDITION_KINDS = frozenset({*IMMEDIATE.values(), AlertKind.WAITING_INPUT, AlertKind.IDLE, AlertKind.TEAM_IDLE})
 # Each occurrence matters, whatever came shortly before: never held back by the cooldown.
 NO_COOLDOWN = frozenset({AlertKind.ROLLOUT, AlertKind.RECOVERY_FAILED, AlertKind.CRASH_LOOP})
 _PHRASE: dict[AlertKind, str] = {
@@ -78,6 +64,7 @@ _PHRASE: dict[AlertKind, str] = {
     AlertKind.RECOVERED: "recovered",
     AlertKind.RECOVERY_FAILED: "recovery failed",
     AlertKind.CRASH_LOOP: "keeps crashing; automatic recovery gave up",
+    AlertKind.AUTO_RESUMED: "was resumed after its usage limit reset",
 }
 
 
@@ -232,6 +219,10 @@ class NotificationManager:
     @property
     def dropped(self) -> int:
         return self._counters.dropped
+
+    def still_holds(self, alert: Alert) -> bool:
+        """False once the condition an alert reported has ended (a held alert is not worth sending)."""
+        return alert.kind not in CONDITION_KINDS or alert.key in self._episodes
 
     def pending(self) -> int:
         return len(self._queue) + sum(len(h) for h in self._held.values())

@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any
 
 from tmux_orc.config import Settings
-from tmux_orc.core.alerts import AlertKind
 from tmux_orc.core.errors import Busy, Failed, InvalidArgument, NotFound
 from tmux_orc.core.events import RecoveryFinished
 from tmux_orc.core.monitor import CycleReport, MonitorCore
@@ -25,7 +24,7 @@ from tmux_orc.core.ports import Clock, PaneActions, PaneIOError
 from tmux_orc.core.recovery_policy import Action, RecoveryPolicy, Refusal, recovery_key
 from tmux_orc.core.tracker import AgentSnapshot
 from tmux_orc.detect.process import find_agent
-from tmux_orc.model import AgentView, Kind, PaneInfo, Role, State
+from tmux_orc.model import AgentView, AlertKind, Kind, PaneInfo, Role, State
 
 log = logging.getLogger(__name__)
 

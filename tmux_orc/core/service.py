@@ -30,6 +30,7 @@ from tmux_orc.payloads import AgentKindInfo, ExplainedFacts, Explanation, Rollou
 log = logging.getLogger(__name__)
 
 CycleHook = Callable[[CycleReport], Awaitable[None]]
+Explainer = Callable[[str], Mapping[str, Any]]  # agent id -> Explanation fields it fills
 MIN_CYCLE_GAP = 0.25  # seconds
 
 
@@ -50,6 +51,7 @@ class MonitorService:
         recovery: RecoveryManager,
         metrics: Callable[[], dict[str, Any]],
         hooks: Iterable[tuple[CycleHook, bool]] = (),
+        explainers: Iterable[Explainer] = (),
     ) -> None:
         self.settings = settings
         self.core = core
@@ -60,6 +62,7 @@ class MonitorService:
         self.hub = core.hub
         self.version = __version__
         self._hooks = list(hooks)
+        self.explainers = list(explainers)  # more Explain fields per agent id (auto-resume's)
         self._wake = asyncio.Event()
         self.errors = 0
 
@@ -262,7 +265,7 @@ class MonitorService:
         """Why the agent has its state: the rule, its evidence, and the facts it was decided from."""
         rec = self._find(target)
         view, obs, facts = rec.view, rec.observation, rec.facts
-        return Explanation(
+        explanation = Explanation(
             id=view.id,
             target=view.target,
             state=str(view.state),
@@ -287,6 +290,8 @@ class MonitorService:
             ),
             hook_events=[f"{e.event}@{e.at:.0f}" for e in rec.events],
         )
+        extra = {key: value for explainer in self.explainers for key, value in explainer(view.id).items()}
+        return dataclasses.replace(explanation, **extra)
 
     def recover(self, target: str, options: Mapping[str, Any]) -> str:
         """Start a recovery of ``target``; returns its id at once (the outcome comes as an event)."""

@@ -18,6 +18,7 @@ from tmux_orc.config import Settings
 from tmux_orc.core.alerting import AlertDispatcher
 from tmux_orc.core.alerts import NotificationManager
 from tmux_orc.core.assignment import StrategyAssignment
+from tmux_orc.core.autoresume import AutoResume
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
@@ -31,6 +32,7 @@ from tmux_orc.core.tracker import StateTracker
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
 from tmux_orc.procfs import read_process_table
+from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
@@ -57,6 +59,7 @@ class Components:
     alerts: AlertDispatcher
     metrics: MetricsCollector
     persistence: Persistence
+    channels: ChannelSender | None = None
 
     async def apply_settings(self, settings: Settings) -> Settings:
         """Take new settings at run time (Reload / SIGHUP); returns the settings now in force."""
@@ -77,6 +80,8 @@ class Components:
         manager = self.alerts.manager
         manager.cooldown, manager.waiting_after = settings.alert_cooldown, settings.waiting_alert_after
         manager.idle_after, manager.notify_pm = settings.idle_alert_after, settings.notify_pm
+        if self.channels is not None:
+            self.channels.configure(settings)  # notify_* (the URL file is read again)
         return settings
 
 
@@ -126,11 +131,15 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         core = MonitorCore(settings, source, strategies, assignment, read_process_table, tracker=tracker)
         actions = TmuxPaneActions(socket, settings.command_timeout)
 
-        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), actions, DesktopNotifier(bus))
+        channels = ChannelSender(settings)
+        stack.push_async_callback(channels.aclose)
+        alerts = AlertDispatcher(core, NotificationManager.from_settings(settings), actions, DesktopNotifier(bus),
+                                 channels=channels)
         stack.push_async_callback(alerts.aclose)
         recovery = RecoveryManager(core, policy_from_settings(settings), actions, alert=alerts.alert,
                                    on_recovered=[alerts.recovered])
         stack.push_async_callback(recovery.aclose)
+        resume = AutoResume(core, actions, alerts.alert, busy=lambda agent_id: agent_id in alerts.submissions)
         persistence = Persistence(StateStore(settings.resolved_state_dir()), tracker, recovery.policy, rollout,
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
         metrics = MetricsCollector()
@@ -139,7 +148,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
             return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
                     "recoveries": recovery.started, "recoveries_started": recovery.started,
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
-                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
+                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors,
+                    **resume.counters()}
 
         async def record(report: CycleReport) -> None:
             metrics.record_cycle(report.duration_ms, report.phases)
@@ -156,10 +166,12 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                     log.warning("cannot write %s: %s", metrics_file, exc)
 
         # After each cycle, in this order; (hook, touches agents: skipped once monitoring is stopped).
-        hooks = [(recovery.on_cycle, True), (alerts.on_cycle, True), (record, False), (persistence.on_cycle, False)]
-        service = MonitorService(settings, core, rollout, assignment, recovery, metrics_dict, hooks)
+        hooks = [(recovery.on_cycle, True), (alerts.on_cycle, True), (resume.on_cycle, True), (record, False),
+                 (persistence.on_cycle, False)]
+        service = MonitorService(settings, core, rollout, assignment, recovery, metrics_dict, hooks,
+                                 explainers=[resume.explain])
         # Every listener of the core's events, in one place (the D-Bus publisher is the daemon's).
         core.hub.subscribe(alerts.on_event)
         core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
         stack.callback(persistence.save)
-        yield Components(service, bus, strategies, alerts, metrics, persistence)
+        yield Components(service, bus, strategies, alerts, metrics, persistence, channels)
