@@ -26,6 +26,7 @@ from tmux_orc.core.tracker import AgentRecord
 from tmux_orc.detect.process import find_agent
 from tmux_orc.model import AgentView, PaneInfo, Role, State
 from tmux_orc.procfs import read_process_table
+from tmux_orc.tmux import commands as tmux_commands
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
 log = logging.getLogger(__name__)
@@ -164,18 +165,16 @@ class RecoveryManager:
             return False, f"not touched: {refusal}"
         socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
         try:
-            start_dir = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_current_path}",
-                                        socket=socket, timeout=timeout)).strip()
+            start_dir = tmux_commands.one_value(await self.run(
+                *tmux_commands.display_value(pane.pane_id, "pane_current_path"), socket=socket, timeout=timeout))
         except (TmuxError, TimeoutError):
             start_dir = ""
-        args = ["new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}",
-                "-t", f"{pane.session_id or pane.session}:", "-n", pane.window_name]
-        if start_dir:
-            args += ["-c", start_dir]
+        args = tmux_commands.new_window(pane.session_id, pane.session, pane.window_name, start_dir,
+                                        f"{command}; exec \"${{SHELL:-/bin/sh}}\"")
         if not self.core.running:
             return False, "not touched: monitoring was stopped"
         try:
-            out = await self.run(*args, f"{command}; exec \"${{SHELL:-/bin/sh}}\"", socket=socket, timeout=timeout)
+            out = await self.run(*args, socket=socket, timeout=timeout)
         except (TmuxError, TimeoutError) as exc:
             return False, f"could not open a new window in {pane.session}: {exc}"
         new_pane_id, new_pid, new_index = [*out.split(), "", "", ""][:3]
@@ -219,7 +218,7 @@ class RecoveryManager:
         """Kill ``pane`` if it is still the same pane (same pid) and still holds no agent program."""
         socket, timeout = self.settings.tmux_socket, self.settings.command_timeout
         try:
-            pid = (await self.run("display-message", "-p", "-t", pane.pane_id, "#{pane_pid}",
+            pid = (await self.run(*tmux_commands.display_value(pane.pane_id, "pane_pid"),
                                   socket=socket, timeout=timeout)).strip()
         except (TmuxError, TimeoutError):
             return  # already gone
@@ -231,7 +230,7 @@ class RecoveryManager:
             log.warning("%s: leaving %s: %s", view.target, what, refusal)
             return
         try:
-            await self.run("kill-pane", "-t", pane.pane_id, socket=socket, timeout=timeout)
+            await self.run(*tmux_commands.kill_pane(pane.pane_id), socket=socket, timeout=timeout)
             log.info("%s: closed %s (%s)", view.target, what, pane.pane_id)
         except (TmuxError, TimeoutError) as exc:
             log.warning("%s: could not close %s %s: %s", view.target, what, pane.pane_id, exc)

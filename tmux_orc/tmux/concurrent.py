@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.model import PaneInfo
-from tmux_orc.tmux.control import ControlClient, TmuxCommandError, TmuxDisconnected, TmuxTimeout, quote
+from tmux_orc.tmux.control import ControlClient, TmuxCommandError, TmuxDisconnected, TmuxTimeout
 from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
+from tmux_orc.tmux.quoting import quote
 
 PaneKey = tuple[float, int, int, str, str, bool, bool]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tmux_orc.model import Kind
+from tmux_orc.tmux.quoting import literal_arg
 
 RunTmux = Callable[..., Awaitable[str]]
 
@@ -125,11 +126,6 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _literal_arg(text: str) -> str:
-    """tmux ends a command at an argument's trailing ``;`` and turns a trailing ``\\;`` into ``;``."""
-    return text[:-1] + "\\;" if text.endswith(";") else text
-
-
 def _check_pane(pane_id: str) -> None:
     if not _PANE_ID.match(pane_id):
         raise ValueError(f"not a tmux pane id: {pane_id!r} (expected %N)")
@@ -148,7 +144,7 @@ async def paste_message(run_tmux: RunTmux, pane_id: str, text: str, *, enter_del
     if len(body.encode()) > MAX_TEXT_BYTES:
         raise ValueError(f"message of {len(body.encode())} bytes is over {MAX_TEXT_BYTES}")
     name = BUFFER_PREFIX + secrets.token_hex(6)
-    await run_tmux("set-buffer", "-b", name, "--", _literal_arg(body))
+    await run_tmux("set-buffer", "-b", name, "--", literal_arg(body))
     try:
         # -p: bracketed paste when the agent asked for it; -d: delete the buffer; LF are sent as CR.
         await run_tmux("paste-buffer", "-p", "-d", "-b", name, "-t", pane_id)
