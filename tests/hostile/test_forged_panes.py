@@ -1,0 +1,79 @@
+"""A pane's programs cannot forge the pane listing: no fake dead PM, no hidden agent, no warning flood.
+
+``pane_current_command`` is argv[0] of a pane's foreground process (``exec -a`` sets it to anything) and
+``new-window -n`` names are kept raw: both may hold newlines and the field separator. The real daemon,
+on both listing paths (polling subprocess and control mode), must see exactly the panes that exist.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.harness.bus import wait_until
+from tests.harness.daemon import DaemonProcess
+from tests.harness.signals import SignalRecorder
+from tests.harness.tmux import TmuxTestServer
+from tests.hostile.strategies import FORGED_ROW
+from tmux_orc.tmux.format import SEP
+from tmux_orc.tmux.quoting import format_arg
+
+STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
+StartDaemon = Callable[..., DaemonProcess]
+
+
+def shell_running(command: str) -> str:
+    return f"bash --norc --noprofile -c {shlex.quote(command + '; exec bash --norc --noprofile')}"
+
+
+def with_argv0(argv0: str) -> str:
+    return f"exec bash --norc --noprofile -c 'exec -a \"$0\" sleep 600' {shlex.quote(argv0)}"
+
+
+def forged_rows(session_id: str) -> str:
+    """argv[0] holding two whole rows: a dead PM in the real PM's session, and one in a session of its own."""
+    here = FORGED_ROW.replace("$0", session_id).replace("%999", "%998")
+    return f"x\n{FORGED_ROW}\n{here}\n%997{SEP}y"
+
+
+@pytest.mark.parametrize("stage", ["off", "full"])
+def test_forged_rows_in_a_process_name_make_no_fake_dead_pm(tmux_srv: TmuxTestServer, daemon: StartDaemon,
+                                                             stage: str) -> None:
+    pm = tmux_srv.new_session("team", "Claude-pm", shell_running(f"{STANDIN} idle"))
+    sid = tmux_srv.run("display-message", "-p", "-t", pm, "#{session_id}").strip()
+    liar = tmux_srv.new_window("team", "scratch", with_argv0(forged_rows(sid)))
+    wait_until(lambda: tmux_srv.run("display-message", "-p", "-t", liar, "#{pane_current_command}").strip() != "bash",
+               what="the forged process name")
+    d = daemon(tmux_srv, pm_spawn_command=f"{STANDIN} idle", recovery_confirmations=1, recovery_grace=0,
+               rollout_stage=stage, rollout_auto="false")
+    with SignalRecorder(d.address) as signals:
+        d.wait_state("team:0.0", "idle")
+        start = d.call("GetStatus")[0]["cycles"]
+        wait_until(lambda: d.call("GetStatus")[0]["cycles"] >= start + 8, timeout=30, what="8 more cycles")
+        alerts = signals.of("Alert")
+    assert [a for a in alerts if "crash" in a[1].lower()] == [], alerts
+    assert [a["pane_id"] for a in d.agents()] == [pm]
+    metrics = d.call("GetMetrics")[0]
+    assert metrics["recoveries_started"] == 0
+    assert tmux_srv.run("list-panes", "-a", "-F", "#{pane_id}").split() == [pm, liar]  # no second PM spawned
+    assert "not a pane row" not in d.log() and "oddly" not in d.log()
+
+
+@pytest.mark.parametrize("stage", ["off", "full"])
+def test_newline_in_a_window_name_neither_hides_its_agent_nor_floods_the_log(
+        tmux_srv: TmuxTestServer, daemon: StartDaemon, stage: str) -> None:
+    tmux_srv.new_session("team", "Claude-pm", shell_running(f"{STANDIN} idle"))
+    name = f"Claude-dev\nsecond line{SEP}%0A\r\u2028"
+    dev = tmux_srv.run("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "team:", "-n", format_arg(name),
+                       shell_running(f"{STANDIN} working")).strip()
+    d = daemon(tmux_srv, rollout_stage=stage, rollout_auto="false")
+    agent = d.wait_state(dev, "working")
+    assert agent["window"] == name and agent["role"] == "developer"
+    assert d.agent(dev)["window"] == name
+    time.sleep(1.5)  # more cycles
+    log = d.log()
+    assert "not a pane row" not in log and "oddly" not in log and "WARNING" not in log, log[-2000:]
