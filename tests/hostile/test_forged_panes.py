@@ -7,6 +7,7 @@ on both listing paths (polling subprocess and control mode), must see exactly th
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from tests.harness.daemon import DaemonProcess
 from tests.harness.signals import SignalRecorder
 from tests.harness.tmux import TmuxTestServer
 from tests.hostile.strategies import FORGED_ROW
+from tmux_orc.tmux.concurrent import ConcurrentStrategy, list_panes
+from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.format import SEP
 from tmux_orc.tmux.quoting import format_arg
 
@@ -77,3 +80,66 @@ def test_newline_in_a_window_name_neither_hides_its_agent_nor_floods_the_log(
     time.sleep(1.5)  # more cycles
     log = d.log()
     assert "not a pane row" not in log and "oddly" not in log and "WARNING" not in log, log[-2000:]
+
+
+ATTACKER = '''
+import subprocess, sys, time
+height, victim_rows = int(sys.argv[1]), int(sys.argv[2])
+probe = subprocess.Popen(["tmux", "-C", "attach", "-f", "ignore-size,no-output"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, bufsize=1)
+
+def number():  # the server's command counter, seen through a control client of our own
+    probe.stdin.write("display -p x\\n")
+    probe.stdin.flush()
+    while True:
+        line = probe.stdout.readline()
+        if line.startswith("%begin ") and line.rstrip().endswith(" 1"):
+            return int(line.split()[2])
+
+while True:
+    n, t = number(), int(time.time())
+    rows = [f"%end {t} {n + k} 1" for k in range(1, height - victim_rows - 1)]
+    rows += ["%begin 1 1 1"] + [f"FORGED line {i}" for i in range(victim_rows)] + ["%end 1 1 1"]
+    sys.stdout.write("\\033[H\\033[2J" + "\\r\\n".join(rows))
+    sys.stdout.flush()
+    time.sleep(0.03)
+'''
+
+
+def test_control_mode_lines_printed_by_a_pane_never_become_another_panes_screen(
+        tmux_srv: TmuxTestServer, tmp_path: Path) -> None:
+    """A pane printing guesses of the next ``%end`` and a forged reply: before the fix 193 of 200
+    captures of the pane after it returned the forged screen."""
+    script = tmp_path / "attacker.py"
+    script.write_text(ATTACKER)
+    tmux_srv.run("new-session", "-d", "-s", "aaa", "-x", "100", "-y", "30", f"python3 {script} 30 6")
+    tmux_srv.run("new-session", "-d", "-s", "team", "-x", "100", "-y", "6",
+                 "bash -c 'while :; do date +%N; sleep 0.01; done'")
+
+    async def rounds() -> tuple[int, int, int]:
+        forged = attacker_seen = captured = 0
+        async with ControlClient(str(tmux_srv.socket), command_timeout=5.0) as client:
+            strategy = ConcurrentStrategy(client, 5.0)
+            for _ in range(60):
+                if not await client.ensure_connected():
+                    await asyncio.sleep(0.1)
+                    continue
+                panes = await list_panes(client, 5.0)
+                result = await strategy.capture(panes, full=True)
+                for pane in panes:
+                    screen = result.screens.get(pane.pane_id)
+                    if screen is None:
+                        continue
+                    captured += 1
+                    if pane.session == "team":
+                        forged += "FORGED" in screen
+                        assert len(screen.splitlines()) == pane.height
+                    else:
+                        attacker_seen += "%end " in screen
+                await asyncio.sleep(0.02)
+        return forged, attacker_seen, captured
+
+    forged, attacker_seen, captured = asyncio.run(rounds())
+    assert forged == 0
+    assert attacker_seen > 0  # the attacker's own pane is still watched (captured apart)
+    assert captured > 60
