@@ -1,9 +1,16 @@
-"""Hypothesis strategies for what a hostile pane, window, session or directory can hold."""
+"""Hypothesis strategies for what a hostile pane, window, session or directory can hold; helpers that
+put such text into a private tmux server's panes and read back what tmux holds."""
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+from pathlib import Path
+
 from hypothesis import strategies as st
 
+from tests.harness.tmux import TmuxTestServer
+from tmux_orc.tmux.commands import one_value
 from tmux_orc.tmux.format import SEP
 
 # Pieces that mean something to tmux, to our listing, to a shell or to a terminal.
@@ -52,3 +59,25 @@ def hostile_screens() -> st.SearchStrategy[str]:
     line = st.one_of(hostile_text(max_pieces=4), st.sampled_from(["❯ ", "> ", "Do you want to proceed?",
                                                                   FORGED_ROW, "%end 0 0 1", "%exit"]))
     return st.lists(line, min_size=1, max_size=8).map("\n".join)
+
+
+# --- putting hostile text into panes, and reading back what tmux holds -------------------------------
+STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
+
+
+def shell_running(command: str) -> str:
+    """A pane command as a user has it: a shell that runs ``command`` and stays when it exits."""
+    return f"bash --norc --noprofile -c {shlex.quote(command + '; exec bash --norc --noprofile')}"
+
+
+def with_argv0(argv0: str) -> str:
+    """A pane command whose foreground process calls itself ``argv0`` (``exec -a``): its pane_current_command."""
+    return f"exec bash --norc --noprofile -c 'exec -a \"$0\" sleep 600' {shlex.quote(argv0)}"
+
+
+def tmux_value(srv: TmuxTestServer, target: str, variable: str) -> str:
+    """What tmux holds for one format variable, one value per command (nothing to split), decoded as the
+    daemon decodes (UTF-8, bad bytes replaced)."""
+    out = subprocess.run(["tmux", "-u", "-S", str(srv.socket), "display-message", "-p", "-t", target,
+                          f"#{{{variable}}}"], capture_output=True, env=srv.env, timeout=20, check=True).stdout
+    return one_value(out.decode("utf-8", "replace"))

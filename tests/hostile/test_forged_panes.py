@@ -9,32 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from tests.harness.bus import wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.signals import SignalRecorder
 from tests.harness.tmux import TmuxTestServer
-from tests.hostile.strategies import FORGED_ROW
+from tests.hostile.strategies import FORGED_ROW, STANDIN, hostile_screens, shell_running, with_argv0
 from tmux_orc.tmux.concurrent import ConcurrentStrategy, list_panes
 from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.format import SEP
 from tmux_orc.tmux.quoting import format_arg
 
-STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
 StartDaemon = Callable[..., DaemonProcess]
 
 
-def shell_running(command: str) -> str:
-    return f"bash --norc --noprofile -c {shlex.quote(command + '; exec bash --norc --noprofile')}"
 
 
-def with_argv0(argv0: str) -> str:
-    return f"exec bash --norc --noprofile -c 'exec -a \"$0\" sleep 600' {shlex.quote(argv0)}"
 
 
 def forged_rows(session_id: str) -> str:
@@ -143,3 +140,39 @@ def test_control_mode_lines_printed_by_a_pane_never_become_another_panes_screen(
     assert forged == 0
     assert attacker_seen > 0  # the attacker's own pane is still watched (captured apart)
     assert captured > 60
+
+
+@pytest.fixture(scope="module")
+def printer_srv() -> Iterator[TmuxTestServer]:
+    """A private server with a pane that prints each example's screen, and a quiet pane after it."""
+    with tempfile.TemporaryDirectory(prefix="tmux-orc-screens-") as directory:
+        srv = TmuxTestServer(Path(directory))
+        srv.run("new-session", "-d", "-s", "aaa", "-x", "100", "-y", "30", "sleep 600")
+        srv.run("new-session", "-d", "-s", "team", "-x", "100", "-y", "8", "printf 'victim\\n'; sleep 600")
+        yield srv
+        srv.kill()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(screen=hostile_screens())
+def test_any_screen_a_pane_prints_stays_its_own(printer_srv: TmuxTestServer, screen: str) -> None:
+    srv = printer_srv
+    page = Path(srv.socket).parent / "page"
+    page.write_text(screen, errors="surrogatepass")
+    srv.run("respawn-pane", "-k", "-t", "aaa:", f"cat {shlex.quote(str(page))}; exec sleep 600")
+    victim = srv.run("list-panes", "-t", "team:", "-F", "#{pane_id}").strip()
+    wait_until(lambda: "cat" not in srv.run("list-panes", "-t", "aaa:", "-F", "#{pane_current_command}"),
+               what="the screen printed")
+
+    async def capture() -> list[dict[str, str]]:
+        async with ControlClient(str(srv.socket), command_timeout=5.0) as client:
+            strategy = ConcurrentStrategy(client, 5.0)
+            screens = []
+            for _ in range(3):
+                if await client.ensure_connected():
+                    screens.append((await strategy.capture(await list_panes(client, 5.0), full=True)).screens)
+            return screens
+
+    expected = srv.capture(victim)
+    for screens in asyncio.run(capture()):
+        assert screens.get(victim, expected) == expected

@@ -7,8 +7,6 @@ real daemon on a private bus for discovery, ``GetAgent`` and tmux restarts.
 from __future__ import annotations
 
 import asyncio
-import shlex
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,35 +19,31 @@ from hypothesis import strategies as st
 from tests.harness.bus import wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.tmux import TmuxTestServer
-from tests.hostile.strategies import hostile_commands, hostile_window_names, injection
+from tests.hostile.strategies import (
+    STANDIN,
+    hostile_commands,
+    hostile_window_names,
+    injection,
+    shell_running,
+    tmux_value,
+    with_argv0,
+)
 from tmux_orc.model import PaneInfo
-from tmux_orc.tmux.commands import one_value
 from tmux_orc.tmux.concurrent import list_panes
 from tmux_orc.tmux.control import ControlClient
 from tmux_orc.tmux.polling import SubprocessPaneSource
 from tmux_orc.tmux.quoting import format_arg, literal_arg
 
-STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
 StartDaemon = Callable[..., DaemonProcess]
 
 SESSIONS = ["s#(touch {m})", "semi;", "nl\nx", "tab\tq\x1fsep", "ünï ✓ 🚨"]
 WINDOWS = ["Claude-dev #(touch {m})", "Claude-qa;", "Claude-dev\nnext", "Claude-ops\x1f%0A%", "Claude-rev ✓ #{pane_id}"]
 
 
-def shell_running(command: str) -> str:
-    return f"bash --norc --noprofile -c {shlex.quote(command + '; exec bash --norc --noprofile')}"
 
 
-def with_argv0(argv0: str) -> str:
-    """A pane command whose foreground process shows ``argv0`` as its name (``exec -a``)."""
-    return f"exec bash --norc --noprofile -c 'exec -a \"$0\" sleep 600' {shlex.quote(argv0)}"
 
 
-def truth(srv: TmuxTestServer, pane_id: str, variable: str) -> str:
-    """What tmux itself holds, one value per command (nothing to split), decoded as the daemon decodes."""
-    out = subprocess.run(["tmux", "-u", "-S", str(srv.socket), "display-message", "-p", "-t", pane_id,
-                          f"#{{{variable}}}"], capture_output=True, env=srv.env, timeout=20, check=True).stdout
-    return one_value(out.decode("utf-8", "replace"))
 
 
 def argv0_is(pid: int, argv0: str) -> bool:
@@ -88,8 +82,8 @@ def test_any_window_name_and_process_name_round_trip_on_both_paths(shared_srv: T
                    literal_arg(with_argv0(argv0))).strip()
     try:
         wait_until(lambda: argv0_is(srv.pane_pid(pane), argv0), timeout=10, what="the pane's exec -a")
-        assert truth(srv, pane, "window_name") == name  # format_arg: tmux took the name as plain text
-        command = truth(srv, pane, "pane_current_command")
+        assert tmux_value(srv, pane, "window_name") == name  # format_arg: tmux took the name as plain text
+        command = tmux_value(srv, pane, "pane_current_command")
         for rows in asyncio.run(both_listings(srv)):
             assert len(rows) == 2, rows  # the base shell and this pane: no row more, no row less
             row = next(r for r in rows if r.pane_id == pane)
@@ -110,7 +104,7 @@ def test_fifteen_hostile_names_listed_right_with_no_injection(tmux_srv: TmuxTest
         panes.append(tmux_srv.run("new-session", "-d", "-P", "-F", "#{pane_id}", "-s", format_arg(session),
                                   "-n", format_arg(first), "-x", "120", "-y", "40",
                                   literal_arg(shell_running(f"{STANDIN} idle"))).strip())
-        sid = truth(tmux_srv, panes[-1], "session_id")
+        sid = tmux_value(tmux_srv, panes[-1], "session_id")
         for k in (1, 2):
             window = WINDOWS[(i + k) % len(WINDOWS)].replace("{m}", str(marker))
             panes.append(tmux_srv.run("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", f"{sid}:",
@@ -121,8 +115,8 @@ def test_fifteen_hostile_names_listed_right_with_no_injection(tmux_srv: TmuxTest
         timeout=40, what="15 agents idle")
     for pane in panes:
         agent = by_pane[pane]
-        session, window = truth(tmux_srv, pane, "session_name"), truth(tmux_srv, pane, "window_name")
-        index, pane_index = truth(tmux_srv, pane, "window_index"), truth(tmux_srv, pane, "pane_index")
+        session, window = tmux_value(tmux_srv, pane, "session_name"), tmux_value(tmux_srv, pane, "window_name")
+        index, pane_index = tmux_value(tmux_srv, pane, "window_index"), tmux_value(tmux_srv, pane, "pane_index")
         assert (agent["session"], agent["window"]) == (session, window)
         assert agent["target"] == f"{session}:{index}.{pane_index}"
         assert d.agent(pane) == agent

@@ -7,7 +7,6 @@ builders are also driven directly against a private tmux server with any name an
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import tempfile
 import time
@@ -22,16 +21,13 @@ from tests.harness.bus import wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.signals import SignalRecorder
 from tests.harness.tmux import TmuxTestServer
-from tests.hostile.strategies import hostile_window_names, injection
+from tests.hostile.strategies import STANDIN, hostile_window_names, injection, shell_running, tmux_value
 from tmux_orc.tmux import commands
 from tmux_orc.tmux.quoting import format_arg, literal_arg
 
-STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
 StartDaemon = Callable[..., DaemonProcess]
 
 
-def shell_running(command: str) -> str:
-    return f"bash --norc --noprofile -c {shlex.quote(command + '; exec bash --norc --noprofile')}"
 
 
 def slashless_injection(marker: Path) -> str:
@@ -40,16 +36,12 @@ def slashless_injection(marker: Path) -> str:
     return f"#(touch \"$(printf '{octal}')\")"
 
 
-def value(srv: TmuxTestServer, target: str, variable: str) -> str:
-    out = subprocess.run(["tmux", "-u", "-S", str(srv.socket), "display-message", "-p", "-t", target,
-                          f"#{{{variable}}}"], capture_output=True, env=srv.env, timeout=20, check=True).stdout
-    return commands.one_value(out.decode("utf-8", "replace"))
 
 
 def window_names(srv: TmuxTestServer) -> list[str]:
     """Each window's name, one ``display-message`` per window (so any name comes back whole)."""
     ids = srv.run("list-windows", "-a", "-F", "#{window_id}").split()
-    return [value(srv, wid, "window_name") for wid in ids]
+    return [tmux_value(srv, wid, "window_name") for wid in ids]
 
 
 def crash_and_recover(srv: TmuxTestServer, daemon: StartDaemon, name: str, start_dir: Path | None) -> Any:
@@ -75,7 +67,7 @@ def test_shell_job_in_pm_window_name_does_not_run_on_recovery(tmux_srv: TmuxTest
     name = f"Claude-pm {injection(str(marker))} #{{pane_id}} #W"
     d = crash_and_recover(tmux_srv, daemon, name, None)
     assert window_names(tmux_srv) == [name]  # the crashed pane is gone, the new window has the same name
-    assert [a["window"] for a in d.agents()] == [name]
+    wait_until(lambda: [a["window"] for a in d.agents()] == [name], what="only the new PM listed")
     time.sleep(1.0)  # a #() job runs in the background: give one a chance to show
     assert not marker.exists()
 
@@ -87,7 +79,7 @@ def test_shell_job_in_pm_directory_does_not_run_on_recovery(tmux_srv: TmuxTestSe
     start_dir.mkdir()
     crash_and_recover(tmux_srv, daemon, "Claude-pm", start_dir)
     [pane] = tmux_srv.run("list-panes", "-a", "-F", "#{pane_id}").split()
-    assert value(tmux_srv, pane, "pane_current_path") == str(start_dir)
+    assert tmux_value(tmux_srv, pane, "pane_current_path") == str(start_dir)
     time.sleep(1.0)
     assert not marker.exists()
 
@@ -117,14 +109,14 @@ def test_new_window_builder_keeps_any_name_and_directory(shared_srv: TmuxTestSer
         name = name.replace("{marker}", str(marker))
         start_dir = Path(directory) / (leaf.replace("/", "\\057").replace(".", "_") + slashless_injection(marker))
         start_dir.mkdir()
-        sid = value(srv, "base:", "session_id")
+        sid = tmux_value(srv, "base:", "session_id")
         argv = commands.new_window(sid, "base", name, str(start_dir), "exec sleep 60;")
         out = subprocess.run(["tmux", "-S", str(srv.socket), *argv], capture_output=True, env=srv.env,
                              timeout=20, check=True).stdout.decode()
         pane = out.split()[0]
         try:
-            assert value(srv, pane, "window_name") == name
-            assert value(srv, pane, "pane_current_path") == str(start_dir)
+            assert tmux_value(srv, pane, "window_name") == name
+            assert tmux_value(srv, pane, "pane_current_path") == str(start_dir)
             time.sleep(0.05)
             assert not marker.exists()
         finally:
