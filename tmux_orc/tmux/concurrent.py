@@ -76,7 +76,8 @@ class ConcurrentStrategy:
     """Captures the panes that may have changed, all at once, each with its own timeout.
 
     The client belongs to the caller (who also calls ``client.ensure_connected()`` each cycle);
-    :meth:`aclose` only forgets what this strategy remembered.
+    :meth:`aclose` only forgets what this strategy remembered. When replies come back out of step it
+    closes the connection, which that next ``ensure_connected()`` makes again.
     """
 
     name = "concurrent"
