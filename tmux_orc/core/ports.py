@@ -55,8 +55,10 @@ class PaneActions(Protocol):
         """The pane's current working directory ("" when unknown)."""
         ...
 
-    async def open_window(self, session: str, name: str, start_dir: str, command: str) -> OpenedWindow:
-        """Start ``command`` (then a shell) in a new detached window ``name`` of ``session``."""
+    async def open_window(self, session_id: str, session: str, name: str, start_dir: str,
+                          command: str) -> OpenedWindow:
+        """Start ``command`` (then a shell) in a new detached window ``name`` of the session (by id,
+        else by exact name)."""
         ...
 
     async def kill_pane(self, pane_id: str) -> None:

@@ -189,7 +189,7 @@ class RecoveryManager:
         if not self.core.running:
             return False, "not touched: monitoring was stopped"
         try:
-            opened = await self.actions.open_window(pane.session_id or pane.session, pane.window_name, start_dir,
+            opened = await self.actions.open_window(pane.session_id, pane.session, pane.window_name, start_dir,
                                                     command)
         except (PaneIOError, TimeoutError, ValueError) as exc:
             return False, f"could not open a new window in {pane.session}: {exc}"

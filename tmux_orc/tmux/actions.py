@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 
 from tmux_orc.core.ports import OpenedWindow
-from tmux_orc.tmux import pm_delivery
-from tmux_orc.tmux.pm_delivery import RunTmux, check_pane_id, literal_arg
+from tmux_orc.tmux import commands, pm_delivery
+from tmux_orc.tmux.commands import one_value
+from tmux_orc.tmux.pm_delivery import RunTmux, check_pane_id
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
 
@@ -29,33 +30,30 @@ class TmuxPaneActions:
 
     async def pane_pid(self, pane_id: str) -> int | None:
         """The pid of the pane's first process, None when tmux no longer has that pane."""
-        check_pane_id(pane_id)
         try:
-            out = (await self._run("display-message", "-p", "-t", pane_id, "#{pane_pid}")).strip()
+            out = one_value(await self._run(*commands.display_value(pane_id, "pane_pid")))
         except TmuxError:
             return None
         return int(out) if out.isdigit() else None
 
     async def pane_path(self, pane_id: str) -> str:
         """The pane's working directory as tmux knows it ("" when unknown)."""
-        check_pane_id(pane_id)
-        return (await self._run("display-message", "-p", "-t", pane_id, "#{pane_current_path}")).strip()
+        return one_value(await self._run(*commands.display_value(pane_id, "pane_current_path")))
 
-    async def open_window(self, session: str, name: str, start_dir: str, command: str) -> OpenedWindow:
-        """``new-window -d`` in ``session`` running ``command``, then the user's shell when it exits."""
-        args = ["new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}",
-                "-t", f"{session}:", "-n", name]
-        if start_dir:
-            args += ["-c", start_dir]
-        out = await self._run(*args, literal_arg(f"{command}; exec \"${{SHELL:-/bin/sh}}\""))
+    async def open_window(self, session_id: str, session: str, name: str, start_dir: str,
+                          command: str) -> OpenedWindow:
+        """``new-window -d`` running ``command``, then the user's shell when it exits; name and
+        directory kept exactly (:func:`commands.new_window`)."""
+        args = commands.new_window(session_id, session, name, start_dir,
+                                   f"{command}; exec \"${{SHELL:-/bin/sh}}\"")
+        out = await self._run(*args)
         pane_id, pid, index = [*out.split(), "", "", ""][:3]
         check_pane_id(pane_id)
         return OpenedWindow(pane_id, int(pid) if pid.isdigit() else 0, int(index) if index.isdigit() else 0)
 
     async def kill_pane(self, pane_id: str) -> None:
         """``kill-pane``: the pane and its processes go."""
-        check_pane_id(pane_id)
-        await self._run("kill-pane", "-t", pane_id)
+        await self._run(*commands.kill_pane(pane_id))
 
     async def paste(self, pane_id: str, text: str) -> None:
         """One bracketed paste of ``text``, then Enter (:func:`pm_delivery.paste_message`)."""

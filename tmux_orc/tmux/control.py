@@ -27,6 +27,7 @@ import logging
 import time
 from collections import deque
 
+from tmux_orc.tmux.quoting import quote as quote  # re-exported for callers that import it from here
 from tmux_orc.tmux.runner import TMUX, TmuxError, TmuxUnavailable, clean_environment
 
 log = logging.getLogger(__name__)
@@ -52,30 +53,6 @@ class TmuxTimeout(TmuxError, TimeoutError):
 
 class TmuxDisconnected(TmuxUnavailable):
     """The control connection is not there (no server, no session, or it went away)."""
-
-
-def quote(arg: str) -> str:
-    """``arg`` as one tmux command-parser word that means exactly ``arg`` (no ``$``/``~``/``;`` magic).
-
-    Printable text goes in single quotes (tmux expands nothing there); a single quote and every control
-    character (newline included, which would end the command line) go in double quotes as escapes.
-    """
-    if arg == "":
-        return "''"
-    out: list[str] = []
-    plain: list[str] = []
-    for ch in arg:
-        code = ord(ch)
-        if ch == "'" or code < 0x20 or code == 0x7F:
-            if plain:
-                out.append("'" + "".join(plain) + "'")
-                plain = []
-            out.append('"\'"' if ch == "'" else f'"\\{code:03o}"')
-        else:
-            plain.append(ch)
-    if plain:
-        out.append("'" + "".join(plain) + "'")
-    return "".join(out)
 
 
 def check_command(cmd: str) -> None:
@@ -288,7 +265,7 @@ class ControlClient:
 
     def argv(self) -> list[str]:
         """The command line of the control client process."""
-        argv = [self.tmux, "-N", "-f", "/dev/null"]
+        argv = [self.tmux, "-u", "-N", "-f", "/dev/null"]  # -u: UTF-8 out whatever the locale (else '_')
         if self.socket_path:
             argv += ["-S", self.socket_path]
         elif self.socket_name:

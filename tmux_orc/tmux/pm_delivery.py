@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from tmux_orc.detect.screen import strip_escapes
+from tmux_orc.tmux.quoting import literal_arg
 
 RunTmux = Callable[..., Awaitable[str]]
 
@@ -38,11 +39,6 @@ def clean_text(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return _CONTROL.sub("", strip_escapes(text).replace("\x1b", ""))
-
-
-def literal_arg(text: str) -> str:
-    """tmux ends a command at an argument's trailing ``;`` and turns a trailing ``\\;`` into ``;``."""
-    return text[:-1] + "\\;" if text.endswith(";") else text
 
 
 def check_pane_id(pane_id: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.model import LEGACY_STRATEGY, PaneInfo
-from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
+from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_listing
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
 
@@ -19,7 +19,7 @@ class SubprocessPaneSource:
 
     async def list_panes(self) -> list[PaneInfo]:
         out = await run_tmux("list-panes", "-a", "-F", PANE_FORMAT, socket=self.socket, timeout=self.timeout)
-        return parse_pane_lines(out.splitlines())
+        return parse_pane_listing(out)
 
 
 class PollingStrategy:

@@ -45,8 +45,9 @@ def clean_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def tmux_argv(socket: str | None, *args: str) -> list[str]:
-    """``tmux [-S socket] ARGS...`` as an argv list."""
-    base = [TMUX]
+    """``tmux -u [-S socket] ARGS...`` as an argv list (``-u``: UTF-8 whatever the locale, or tmux
+    prints every non-ASCII character of a name or a screen as ``_``)."""
+    base = [TMUX, "-u"]
     if socket:
         base += ["-S", socket]
     return [*base, *args]
