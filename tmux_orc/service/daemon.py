@@ -24,8 +24,9 @@ from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.statefile import StateRefused
 from tmux_orc.service import names
 from tmux_orc.service.compose import Components, build_components
-from tmux_orc.service.dbus_agents import AgentObjects, TmuxOrcBus
-from tmux_orc.service.dbus_guard import signature_guard
+from tmux_orc.service.bus import GuardedBus
+from tmux_orc.service.dbus_agents import AgentObjects
+from tmux_orc.service.dbus_guard import CallLimiter, signature_guard
 from tmux_orc.service.dbus_monitor import MonitorInterface
 from tmux_orc.service.dbus_publisher import BusPublisher
 from tmux_orc.service.logs import setup_logging
@@ -61,7 +62,7 @@ class Daemon:
 
     async def run(self) -> int:
         try:
-            bus = await TmuxOrcBus(bus_type=BusType.SESSION).connect()
+            bus = await GuardedBus(bus_type=BusType.SESSION).connect()
         except (OSError, ValueError, DBusError) as exc:
             address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "(DBUS_SESSION_BUS_ADDRESS is not set)")
             log.error("cannot connect to the session bus %s: %s", address, exc)
@@ -72,6 +73,9 @@ class Daemon:
             agents = AgentObjects(bus)
             components.service.hub.subscribe(BusPublisher(monitor, agents))
             bus.export(names.OBJECT_PATH, monitor)
+            limiter = CallLimiter()  # first handler: a flood is answered Busy before any work is done
+            bus.on_reply_sent = limiter.reply_sent
+            bus.add_message_handler(limiter.handle)
             bus.add_message_handler(signature_guard(monitor, names.OBJECT_PATH))
 
             reply = await bus.request_name(names.BUS_NAME, NameFlag.DO_NOT_QUEUE)
