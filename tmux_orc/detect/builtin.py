@@ -94,14 +94,14 @@ CLAUDE = Profile(
 
 # --- Codex CLI ---------------------------------------------------------------------------------------
 X_LIMIT = (
-    r"(?i)^[■•⚠\s]*(?:you(?:'ve| have) hit your usage limit|.*\b429 too many requests\b"
+    r"(?i)^[■•⚠\s]*+(?:you(?:'ve| have) hit your usage limit|.*\b429 too many requests\b"
     r"|.*\brate limit (?:reached|exceeded)\b)"
 )
 X_APPROVAL = (
     r"(?i)would you like to (?:run|make|apply|allow)|^allow command\?|^apply (?:patch|changes)\?"
     r"|do you trust the contents|allow codex to work in this folder|press enter to confirm"
 )
-X_BUSY = r"(?i)\([^)]*\besc to interrupt\b[^)]*\)"
+X_BUSY = r"(?i)\((?>[^()]*\besc to interrupt\b)[^()]*+\)"
 X_ERROR = (
     r"(?i)^[■•⚠\s]*(?:stream error|stream disconnected|unexpected status \d{3}|error sending request"
     r"|exceeded retry limit|request failed|connection (?:error|refused|reset)|error: )"

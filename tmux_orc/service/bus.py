@@ -67,7 +67,7 @@ class GuardedBus(TmuxOrcBus):
         guard_writer(self)
         return self
 
-    def send(self, msg: Message) -> asyncio.Future[None]:
+    def send(self, msg: Message) -> asyncio.Future[None]:  # type: ignore[override]  # aio's send returns it
         """Queue ``msg``; a reply is reported to ``on_reply_sent`` once written (or failed)."""
         future: asyncio.Future[None] = super().send(msg)
         hook = self.on_reply_sent
@@ -82,8 +82,9 @@ def guard_writer(bus: Any) -> bool:
     writer = getattr(bus, "_writer", None)
     sock = getattr(bus, "_sock", None)
     if writer is None or not isinstance(sock, socket.socket) or getattr(writer, "sock", None) is not sock:
+        # The guard adapts to dbus-fast's internals; with a changed library the bus runs unguarded.
         log.warning("dbus-fast's bus writer is not the one this daemon knows (dbus-fast changed?); "
                     "a burst of calls may close the bus connection")
         return False
-    writer.sock = NonBlockingSend(sock)
+    writer.sock = NonBlockingSend(sock)  # type: ignore[arg-type]  # narrowed by the isinstance above
     return True

@@ -23,8 +23,8 @@ from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.statefile import StateRefused
 from tmux_orc.service import names
-from tmux_orc.service.compose import Components, build_components
 from tmux_orc.service.bus import GuardedBus
+from tmux_orc.service.compose import Components, build_components
 from tmux_orc.service.dbus_agents import AgentObjects
 from tmux_orc.service.dbus_guard import CallLimiter, signature_guard
 from tmux_orc.service.dbus_monitor import MonitorInterface
