@@ -50,6 +50,8 @@ class TimedPattern:
             self._compiled = regex.compile(source, regex.VERSION0)
         except (regex.error, re.error, ValueError, OverflowError) as exc:
             raise PatternError(str(exc)) from None
+        except RecursionError:
+            raise PatternError("nested too deeply") from None
         self.name = name
         self.timeout = timeout
         self.max_timeouts = max_timeouts

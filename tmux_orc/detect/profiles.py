@@ -128,6 +128,8 @@ def load_profiles(path: Path | None) -> Profiles:
         raise ValueError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"rules file {path} is not valid TOML: nested too deeply") from None
     try:
         return merge_rules(data)
     except ValueError as exc:
