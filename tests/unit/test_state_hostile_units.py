@@ -49,7 +49,8 @@ def test_nan_and_infinity_are_left_out_on_load_and_never_written(tmp_path: Path)
                       ' "b:0.0": {"state": "idle", "state_since": -Infinity},'
                       ' "c:0.0": {"state": "idle", "state_since": 1e999}},'
                       ' "alert_cooldowns": {"x": NaN, "y": 7.0},'
-                      ' "recovery": {"t": {"attempts": 1, "last_attempt": NaN, "history": [[NaN, "ok"], [3.0, "ok"]]}}}')
+                      ' "recovery": {"t": {"attempts": 1, "last_attempt": NaN,'
+                      ' "history": [[NaN, "ok"], [3.0, "ok"]]}}}')
     store = StateStore(directory)
     state = store.load()
     assert list(state.agents) == ["a:0.0"] and state.agents["a:0.0"].last_activity == 0.0
