@@ -3,6 +3,7 @@ failing writes; and D-Bus error messages that would quote a huge argument."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import logging
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tmux_orc.core import errors
-from tmux_orc.core.persistence import ERROR_LOG_EVERY, MAX_REMEMBERED, RETENTION, Persistence
+from tmux_orc.core.persistence import ERROR_LOG_EVERY, MAX_REMEMBERED, PRUNE_FIRST, RETENTION, Persistence
 from tmux_orc.core.recovery_policy import RecoveryPolicy
 from tmux_orc.core.rollout import RolloutManager
 from tmux_orc.core.statefile import PersistedState, StateRefused, StateStore
@@ -134,19 +135,25 @@ def _persistence(directory: Path, clock: list[float]) -> tuple[Persistence, Stat
                        clock=lambda: clock[0]), tracker
 
 
-def test_fifty_thousand_stale_agents_are_pruned_at_load(tmp_path: Path) -> None:
+def test_fifty_thousand_stale_agents_are_cut_at_load_then_pruned(tmp_path: Path) -> None:
     directory = tmp_path / "s"
-    old = {f"old{n}:0.0": _agent(NOW - RETENTION - 10 - n) for n in range(25_000)}
-    fresh = {f"new{n}:0.0": _agent(NOW - 10 - n) for n in range(25_000)}
+    old = {f"old{n}:0.0": _agent(NOW - RETENTION - 10 - n) for n in range(49_500)}
+    fresh = {f"new{n}:0.0": _agent(NOW - 10 - n) for n in range(500)}
     _write_raw(directory, json.dumps({"schema_version": 1, "agents": {**old, **fresh}}))
-    persistence, tracker = _persistence(directory, [NOW])
+    clock = [NOW]
+    persistence, tracker = _persistence(directory, clock)
     persistence.load()
     remembered = tracker.export()
-    assert len(remembered) == MAX_REMEMBERED
-    assert all(k.startswith("new") for k in remembered)
-    assert "new0:0.0" in remembered  # the most recent are the ones kept
+    assert len(remembered) == MAX_REMEMBERED  # the most recent ones
+    assert "new0:0.0" in remembered and "old0:0.0" in remembered and "old600:0.0" not in remembered
     persistence.save()
     assert len(json.loads((directory / "state.json").read_text())["agents"]) == MAX_REMEMBERED
+    clock[0] += PRUNE_FIRST
+
+    async def one_cycle() -> None:
+        await persistence.on_cycle(None)  # type: ignore[arg-type]  # the report is not read
+    asyncio.run(one_cycle())
+    assert set(tracker.export()) == set(fresh)  # past the retention: forgotten
 
 
 def test_agents_not_seen_are_forgotten_over_time(tmp_path: Path) -> None:

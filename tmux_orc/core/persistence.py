@@ -1,9 +1,10 @@
 """Ties the state file to the components that remember things: tracker, alerts, recovery, rollout.
 
 Loaded once at start (before the first cycle) and saved after every cycle; the store writes only when
-something changed, atomically. Agents that are remembered but not seen are forgotten once their newest
-time is older than :data:`RETENTION` (at load, and every :data:`PRUNE_EVERY` seconds), and at most
-:data:`MAX_REMEMBERED` of them are kept. A write that fails (a full or read-only disk) is logged once,
+something changed, atomically. At most :data:`MAX_REMEMBERED` agents are taken from the file (the most
+recent); agents remembered but not seen are forgotten once their newest time is older than
+:data:`RETENTION` (checked :data:`PRUNE_FIRST` seconds after load, when the agents still there have been
+seen, then every :data:`PRUNE_EVERY` seconds). A write that fails (a full or read-only disk) is logged once,
 then at most every :data:`ERROR_LOG_EVERY` seconds; the state stays in memory and is written when the
 disk takes it again.
 """
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 ACTIVITY_RESOLUTION = 60.0  # seconds: last_activity is remembered to the minute
 RETENTION = 7 * 86400.0  # seconds: an agent not seen, with nothing newer than this, is forgotten
 MAX_REMEMBERED = 1000  # agents remembered without being seen (the most recent ones)
+PRUNE_FIRST = 60.0  # seconds after load before the first pruning (the live agents are seen by then)
 PRUNE_EVERY = 600.0  # seconds between prunings of the agents remembered but not seen
 ERROR_LOG_EVERY = 600.0  # seconds between two logs of the same failing write
 CooldownMemory = tuple[Callable[[], dict[str, float]], Callable[[dict[str, float]], None]]
@@ -69,12 +71,12 @@ class Persistence:
             agent_id: Remembered(a.state, a.state_since, a.detail, a.last_activity)
             for agent_id, a in state.agents.items()
         }
-        kept = self._fresh(remembered, set())
+        kept = self._fresh(remembered, set(), cutoff=None)
         if len(kept) < len(remembered):
-            log.info("forgot %d agents of the state file not seen for %.0f days (or beyond the %d kept)",
-                     len(remembered) - len(kept), RETENTION / 86400, MAX_REMEMBERED)
+            log.info("forgot %d agents of the state file: only the %d most recent are kept",
+                     len(remembered) - len(kept), MAX_REMEMBERED)
         self.tracker.restore(kept)
-        self._pruned_at = self.clock()
+        self._pruned_at = self.clock() - PRUNE_EVERY + PRUNE_FIRST
         self.policy.restore(state.recovery)
         if self.cooldowns is not None:
             self.cooldowns[1](dict(state.alert_cooldowns))
@@ -87,23 +89,23 @@ class Persistence:
         log.info("state loaded from %s: %d agents, %d recovery records, rollout %s",
                  self.store.path, len(state.agents), len(state.recovery), self.rollout.stage)
 
-    def _fresh(self, remembered: dict[str, Remembered], seen: set[str]) -> dict[str, Remembered]:
-        """The remembered agents to keep: every one ``seen``; of the others, the recent ones, at most
-        :data:`MAX_REMEMBERED`."""
-        cutoff = self.clock() - RETENTION
+    def _fresh(self, remembered: dict[str, Remembered], seen: set[str],
+               cutoff: float | None) -> dict[str, Remembered]:
+        """The remembered agents to keep: every one ``seen``; of the others, the most recent
+        :data:`MAX_REMEMBERED`, and of those only the ones with a time at or after ``cutoff``."""
         unseen = sorted(
             ((max(r.state_since, r.last_activity), agent_id) for agent_id, r in remembered.items()
              if agent_id not in seen),
             reverse=True,
         )
-        keep = {agent_id for newest, agent_id in unseen[:MAX_REMEMBERED] if newest >= cutoff}
+        keep = {agent_id for newest, agent_id in unseen[:MAX_REMEMBERED] if cutoff is None or newest >= cutoff}
         return {agent_id: r for agent_id, r in remembered.items() if agent_id in seen or agent_id in keep}
 
     def prune(self) -> int:
         """Forget the agents remembered but not seen for longer than the retention; how many went."""
         seen = set(self.tracker.records)
         remembered = {k: r for k, r in self.tracker.export().items() if k not in seen}
-        kept = self._fresh(remembered, set())
+        kept = self._fresh(remembered, set(), cutoff=self.clock() - RETENTION)
         self._pruned_at = self.clock()
         if len(kept) < len(remembered):
             self.tracker.restore(kept)
