@@ -14,8 +14,9 @@ the socket would block. The writer already treats a short write as "wait until w
 rest of the message and registers for writability), so nothing is lost and nothing else changes. Remove
 it once dbus-fast handles EAGAIN itself.
 
-The bus also reports every reply it hands to the socket (``on_reply_sent``), which the call limiter in
-:mod:`tmux_orc.service.dbus_guard` uses to know how many calls of each client are still unanswered.
+The bus also reports every reply as it is queued (``on_reply_sent``) and how many messages wait to be
+written (``backlog``), which the call limiter in :mod:`tmux_orc.service.dbus_guard` uses to know how many
+calls of each client are unanswered and whether replies pile up.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class NonBlockingSend:
 
 
 class GuardedBus(TmuxOrcBus):
-    """The daemon's bus: EAGAIN-tolerant writes, and a hook told of every reply written."""
+    """The daemon's bus: EAGAIN-tolerant writes, a hook told of every reply queued, the write backlog."""
 
     on_reply_sent: ReplySent | None = None
 
@@ -68,13 +69,23 @@ class GuardedBus(TmuxOrcBus):
         return self
 
     def send(self, msg: Message) -> asyncio.Future[None]:  # type: ignore[override]  # aio's send returns it
-        """Queue ``msg``; a reply is reported to ``on_reply_sent`` once written (or failed)."""
+        """Queue ``msg``; a reply is reported to ``on_reply_sent`` at once.
+
+        (At once, not when written: dbus-fast handles every call already read in one go, so callbacks
+        of the written replies would only run after the whole batch.)
+        """
         future: asyncio.Future[None] = super().send(msg)
         hook = self.on_reply_sent
         if hook is not None and msg.message_type in _REPLIES and msg.destination and msg.reply_serial:
-            destination, serial = msg.destination, msg.reply_serial
-            future.add_done_callback(lambda _done: hook(destination, serial))
+            hook(msg.destination, msg.reply_serial)
         return future
+
+    def backlog(self) -> int:
+        """Messages queued but not completely written to the bus socket yet (0 when unknown)."""
+        writer = getattr(self, "_writer", None)
+        queued = getattr(writer, "messages", ())
+        partial = getattr(writer, "buf", None) is not None
+        return len(queued) + int(partial)
 
 
 def guard_writer(bus: Any) -> bool:

@@ -73,7 +73,7 @@ class Daemon:
             agents = AgentObjects(bus)
             components.service.hub.subscribe(BusPublisher(monitor, agents))
             bus.export(names.OBJECT_PATH, monitor)
-            limiter = CallLimiter()  # first handler: a flood is answered Busy before any work is done
+            limiter = CallLimiter(backlog=bus.backlog)  # first handler: a flood is answered Busy before any work
             bus.on_reply_sent = limiter.reply_sent
             bus.add_message_handler(limiter.handle)
             bus.add_message_handler(signature_guard(monitor, names.OBJECT_PATH))

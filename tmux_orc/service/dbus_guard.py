@@ -3,7 +3,8 @@
 - :func:`signature_guard` answers calls with the wrong argument types with the contract's
   InvalidArgument, not UnknownMethod.
 - :class:`CallLimiter` answers ``Busy`` at once when one client, or all clients together, have too many
-  calls whose replies are not written yet, so that a flood of calls cannot grow the daemon's queue of
+  calls not answered yet (calls that wait on something, like Reload), or when too many replies wait to be
+  written to the bus socket, so that a flood of calls cannot grow the daemon's work or its queue of
   replies without bound.
 """
 
@@ -19,6 +20,7 @@ from tmux_orc.service import names
 
 PER_CLIENT_IN_FLIGHT = 64  # calls of one connection not yet answered
 OVERALL_IN_FLIGHT = 1024  # calls of all connections together not yet answered
+MAX_BACKLOG = 2048  # replies and signals queued but not yet written to the bus socket
 STALE_AFTER = 120.0  # seconds: a call still counted after this was answered some way we did not see
 
 
@@ -51,13 +53,16 @@ class CallLimiter:
     """Counts each client's unanswered calls; over a limit, the next call is answered ``Busy`` at once.
 
     ``handle`` is a bus message handler (install it first); ``reply_sent`` must be told of every reply
-    the bus writes (``GuardedBus.on_reply_sent``).
+    the bus queues (``GuardedBus.on_reply_sent``); ``backlog`` says how many messages wait to be written.
     """
 
     def __init__(self, per_client: int = PER_CLIENT_IN_FLIGHT, overall: int = OVERALL_IN_FLIGHT,
-                 clock: Callable[[], float] = time.monotonic, stale_after: float = STALE_AFTER) -> None:
+                 clock: Callable[[], float] = time.monotonic, stale_after: float = STALE_AFTER,
+                 backlog: Callable[[], int] = lambda: 0, max_backlog: int = MAX_BACKLOG) -> None:
         self.per_client = per_client
         self.overall = overall
+        self.backlog = backlog
+        self.max_backlog = max_backlog
         self.clock = clock
         self.stale_after = stale_after
         self.refused = 0
@@ -74,6 +79,13 @@ class CallLimiter:
         if msg.message_type is not MessageType.METHOD_CALL or not msg.sender:
             return None
         sender = msg.sender
+        waiting = self.backlog()
+        if waiting >= self.max_backlog:
+            self.refused += 1
+            if MessageFlag.NO_REPLY_EXPECTED in msg.flags:
+                return True
+            return Message.new_error(msg, names.ERROR_BUSY, f"{waiting} replies wait to be read from the daemon; "
+                                     "retry once they are")
         calls = self._in_flight.get(sender)
         if (calls is not None and len(calls) >= self.per_client) or self._total >= self.overall:
             self._prune()
