@@ -156,7 +156,7 @@ def test_unwritable_state_dir_logs_once_and_keeps_state_in_memory(fault: str, tm
         tmux_srv.new_window("team", "Claude-dev", f"bash --norc -c '{STANDIN} idle; exec bash'")
         d.wait_state("team:1.0", "idle")  # state changes: each cycle tries to save again
         cycles = d.call("GetStatus")[0]["cycles"]
-        wait_until(lambda: d.call("GetStatus")[0]["cycles"] >= cycles + 10, timeout=30, what="10 more cycles")
+        wait_until(lambda: d.call("GetStatus")[0]["cycles"] >= cycles + 6, timeout=30, what="6 more cycles")
         assert _write_errors(d) == 1, d.log()[-2000:]
         assert {a["id"] for a in d.agents()} == {"team:0.0", "team:1.0"}
         assert d.proc is not None and d.proc.poll() is None
