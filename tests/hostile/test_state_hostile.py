@@ -151,10 +151,11 @@ def test_unwritable_state_dir_logs_once_and_keeps_state_in_memory(fault: str, tm
         if fault == "read-only":
             wait_until(lambda: (state_dir / "state.json").exists(), timeout=20, what="a first save")
             subprocess.run(["mount", "-o", "remount,ro", str(state_dir)], check=True, timeout=20)
+        # a new agent: the state changes, so each cycle tries to save again
+        tmux_srv.new_window("team", "Claude-dev", f"bash --norc -c '{STANDIN} idle; exec bash'")
         wait_until(lambda: _write_errors(d) >= 1 or (d.proc is not None and d.proc.poll() is not None),
                    timeout=30, what="a failed save")
-        tmux_srv.new_window("team", "Claude-dev", f"bash --norc -c '{STANDIN} idle; exec bash'")
-        d.wait_state("team:1.0", "idle")  # state changes: each cycle tries to save again
+        d.wait_state("team:1.0", "idle")
         cycles = d.call("GetStatus")[0]["cycles"]
         wait_until(lambda: d.call("GetStatus")[0]["cycles"] >= cycles + 6, timeout=30, what="6 more cycles")
         assert _write_errors(d) == 1, d.log()[-2000:]
