@@ -6,8 +6,10 @@ one line naming the setting, the value and what is allowed (the daemon exits 78 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +21,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -29,8 +32,15 @@ ENV_PREFIX = "TMUX_ORC_"
 EX_CONFIG = 78
 
 
+MAX_MESSAGE = 300  # characters of a ConfigError message
+
+
 class ConfigError(Exception):
     """A setting has a value the daemon cannot run with. The message is one line for a person."""
+
+    def __init__(self, message: str) -> None:
+        line = " ".join(message.split())  # one line, whatever the parts quoted
+        super().__init__(line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 3] + "...")
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -63,11 +73,12 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
 class Settings(BaseSettings):
     """Every knob of the daemon. Field names are the TOML keys; ``TMUX_ORC_<NAME>`` the env variables."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+    # allow_inf_nan=False: every float setting is a finite number (inf / nan are refused, not "never").
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False)
 
     # --- what to watch, how often
     tmux_socket: str | None = None
-    interval: float = Field(2.0, gt=0, le=3600)
+    interval: float = Field(2.0, ge=0.1, le=3600)
     state_dir: Path | None = None
     stuck_after: float = Field(300.0, gt=0)
     starting_after: float = Field(60.0, gt=0, description="seconds a launching agent may take to show its UI")
@@ -134,6 +145,13 @@ class Settings(BaseSettings):
             raise ValueError("must not contain control characters")
         return value
 
+    @field_validator("tmux_socket")
+    @classmethod
+    def _socket_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty (leave the setting out for tmux's default socket)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -189,6 +207,27 @@ class Settings(BaseSettings):
         """``agents_dir``, or ``$XDG_CONFIG_HOME/tmux-orc/agents``."""
         return self.agents_dir if self.agents_dir is not None else default_agents_dir()
 
+    @field_validator("state_dir", "metrics_file", "rules_file", "agents_dir")
+    @classmethod
+    def _no_nul_in_path(cls, value: Path | None) -> Path | None:
+        if value is not None and "\x00" in str(value):
+            raise ValueError("must not contain a NUL character")
+        return value
+
+    @field_validator("metrics_file")
+    @classmethod
+    def _metrics_file_writable_kind(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError("is a directory; name a file to write the metrics to")
+        return value
+
+    @field_validator("rules_file")
+    @classmethod
+    def _rules_file_regular(cls, value: Path | None) -> Path | None:
+        if value is not None:  # its rules are checked by the daemon when it loads the agent definitions
+            _require_regular_file(value, "rules file")
+        return value
+
     def resolved_state_dir(self) -> Path:
         return self.state_dir if self.state_dir is not None else default_state_dir()
 
@@ -199,16 +238,67 @@ class Settings(BaseSettings):
         return "journal" if env.get("JOURNAL_STREAM") else "text"
 
 
+MAX_SETTINGS_FILE = 1024 * 1024  # bytes: a config or rules file larger than this is refused
+
+# What a complex setting given as an environment variable must look like (it is read as JSON).
+_JSON_SHAPES = {
+    "roles": 'a JSON object of window name -> role, e.g. {"Claude-lead": "pm"}',
+    "strategy_plugins": 'a JSON list of names, e.g. ["mine"]',
+}
+
+
+def _require_regular_file(path: Path, what: str) -> None:
+    """Refuse what would block or mislead a read (a FIFO, a device, a directory) and oversized files."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{what} {path} is not a regular file")
+    if st.st_size > MAX_SETTINGS_FILE:
+        raise ValueError(f"{what} {path} is larger than {MAX_SETTINGS_FILE} bytes")
+
+
+def _shown(value: object) -> str:
+    shown = repr(value) if not isinstance(value, dict) else "{...}"
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def _describe_source_error(exc: SettingsError) -> str:
+    """One line for an environment value pydantic-settings could not even parse (complex values are JSON)."""
+    found = re.search(r'field "(\w+)"', str(exc))
+    name = found.group(1) if found else "?"
+    env_name = f"{ENV_PREFIX}{name.upper()}"
+    value = os.environ.get(env_name)
+    shape = _JSON_SHAPES.get(name, "valid JSON")
+    if value is None:
+        return f"invalid setting {name!r}: {shape} is expected"
+    return f"invalid setting {env_name}={_shown(value)}: must be {shape}"
+
+
+def _describe_too_deep() -> str:
+    """One line for a value nested so deeply that parsing it ran out of stack (JSON in env, or TOML)."""
+    for name in _JSON_SHAPES:
+        env_name = f"{ENV_PREFIX}{name.upper()}"
+        value = os.environ.get(env_name)
+        if value is None:
+            continue
+        try:
+            json.loads(value)
+        except RecursionError:
+            return f"invalid setting {env_name}={_shown(value)}: nested too deeply"
+        except ValueError:
+            continue
+    return f"invalid config file {config_file_path()}: a value is nested too deeply"
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
     name = loc[0] if loc else "?"
     where = f"{ENV_PREFIX}{name.upper()}" + ("".join(f"[{p}]" for p in loc[1:]) if len(loc) > 1 else "")
-    value = error.get("input")
-    shown = repr(value) if not isinstance(value, dict) else "{...}"
+    shown = _shown(error.get("input"))
     if name == "notify_urls":
         shown = "(hidden: it may hold secrets)"
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
     msg = str(error.get("msg", "invalid"))
     if error.get("type") == "extra_forbidden":
         return f"invalid setting {name!r} in {config_file_path()}: unknown setting"
@@ -217,10 +307,20 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate the settings, or raise :class:`ConfigError` with a one-line message."""
+    path = config_file_path()
+    if os.path.lexists(path):
+        try:
+            _require_regular_file(path, "config file")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0])) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_source_error(exc)) from None
+    except RecursionError:
+        raise ConfigError(_describe_too_deep()) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid config file {config_file_path()}: {exc}") from None
     except OSError as exc:

@@ -21,7 +21,7 @@ def test_state_always_loads_after_sigkill(tmux_srv: TmuxTestServer, session_bus:
     for n in range(6):  # animating agents: the state (last activity) changes, so every cycle writes
         tmux_srv.new_window("team", f"Claude-dev{n}", f"bash --norc -c '{STANDIN} working; exec bash'")
     rng = random.Random(20261125)
-    d = DaemonProcess(session_bus.address, tmux_srv.socket, tmp_path, interval=0.02, log_level="warning")
+    d = DaemonProcess(session_bus.address, tmux_srv.socket, tmp_path, interval=0.1, log_level="warning")
     store = StateStore(d.state_dir)
     saved_agents = 0
     for _ in range(KILLS):

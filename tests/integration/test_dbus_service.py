@@ -88,6 +88,7 @@ def test_rollout_start_stop_and_properties(tmux_srv: TmuxTestServer, daemon: Sta
     assert prop.strip() == 's "canary"'
     d.call("Stop")
     assert d.call("GetStatus")[0]["running"] is False
+    time.sleep(0.5)  # a cycle already running when Stop arrived may still finish
     cycles = d.call("GetStatus")[0]["cycles"]
     time.sleep(1.0)
     assert d.call("GetStatus")[0]["cycles"] == cycles  # no cycle runs while stopped

@@ -144,7 +144,7 @@ class MonitorClient:
             raise DaemonUnreachable(
                 f"the session bus at {self.address} did not answer within {self.timeout:g} s"
             ) from None
-        except Exception as exc:  # dbus-fast raises OSError, AuthError, InvalidAddressError, ...
+        except Exception as exc:  # noqa: BLE001 - dbus-fast raises OSError, AuthError, InvalidAddressError, ...
             raise DaemonUnreachable(f"cannot connect to the session bus at {self.address}: {exc}") from None
         self._bus.add_message_handler(self._dispatch_signal)
 

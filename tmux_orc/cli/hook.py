@@ -100,7 +100,7 @@ def run_hook(args: argparse.Namespace, out: TextIO) -> int:
         _warn(f"{args.event} not reported: {exc}")
     except DaemonError as exc:
         _warn(f"{args.event} not reported: {exc.message} ({exc.short_name})")
-    except Exception as exc:  # a hook must never break the agent, whatever went wrong
+    except Exception as exc:  # noqa: BLE001 - a hook must never break the agent, whatever went wrong
         _warn(f"{args.event} not reported: {type(exc).__name__}: {exc}")
     return 0
 

@@ -63,7 +63,7 @@ def builtin_definitions() -> list[AgentDefinition]:
     """The definitions tmux-orc ships, in matching order (a broken one is a bug: it raises)."""
     files = {path.stem: path for path in BUILTIN_DIR.glob("*.toml")}
     ordered = [name for name in BUILTIN_ORDER if name in files] + sorted(set(files) - set(BUILTIN_ORDER))
-    return [read_definition(files[name], f"{BUILTIN_SOURCE} {files[name].name}") for name in ordered]
+    return [read_definition(files[name], f"{BUILTIN_SOURCE} {files[name].name}", timed=False) for name in ordered]
 
 
 def user_definitions(folder: Path) -> list[AgentDefinition]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tmux_orc.detect.patterns import PatternError, TextPattern, TimedPattern
 from tmux_orc.detect.program import ProgramPattern
 from tmux_orc.detect.rules import REGIONS, Profile, Region, Rule
 from tmux_orc.detect.screen import PromptShape, ScreenShape
@@ -68,10 +69,15 @@ class AgentDefinition:
 
 
 class _Reader:
-    """Typed access to one file's tables, with errors that say where."""
+    """Typed access to one file's tables, with errors that say where.
 
-    def __init__(self, where: str) -> None:
+    ``timed``: the file is a person's own, so its rule and placeholder patterns are searched with a
+    time limit (:class:`~tmux_orc.detect.patterns.TimedPattern`); the built-in files use ``re``.
+    """
+
+    def __init__(self, where: str, timed: bool = False) -> None:
         self.where = where
+        self.timed = timed
 
     def fail(self, key: str, value: Any, problem: str) -> DefinitionError:
         shown = repr(value)
@@ -122,6 +128,17 @@ class _Reader:
             raise self.fail(f"{where}{key}", value, f"must be one of {', '.join(allowed)}")
         return str(value)
 
+    def searched(self, value: Any, key: str, name: str) -> TextPattern:
+        """A rule's or a placeholder's pattern: timed for a person's file."""
+        if not self.timed:
+            return self.regex(value, key)
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, value, "must be a non-empty regular expression")
+        try:
+            return TimedPattern(value, name)
+        except PatternError as exc:
+            raise self.fail(key, value, f"not a valid regular expression: {exc}") from None
+
     def regex(self, value: Any, key: str) -> re.Pattern[str]:
         if not isinstance(value, str) or not value:
             raise self.fail(key, value, "must be a non-empty regular expression")
@@ -167,7 +184,8 @@ def _screen(r: _Reader, raw: Any) -> ScreenShape:
     if not isinstance(prompts, list):
         raise r.fail("screen.prompts", prompts, "must be an array of tables ([[screen.prompts]])")
     patterns = r.strings(table, "placeholders", "screen.")
-    placeholders = [r.regex(p, f"screen.placeholders[{i}]") for i, p in enumerate(patterns)]
+    placeholders: list[TextPattern] = [
+        r.searched(p, f"screen.placeholders[{i}]", f"placeholder {i}") for i, p in enumerate(patterns)]
     placeholders += [re.compile(re.escape(t)) for t in r.strings(table, "placeholder_texts", "screen.")]
     entry = table.get("entry")
     return ScreenShape(
@@ -187,18 +205,20 @@ def parse_rule(r: _Reader, raw: Any, index: int, states: tuple[str, ...] = RULE_
     if requires is not None and not isinstance(requires, bool):
         raise r.fail(f"{where}requires_input", requires, "must be true or false")
     region: Region = r.choice(table, "region", where, REGIONS, "live")  # type: ignore[assignment]
+    name = r.text(table, "name", where).strip()
     return Rule(
-        name=r.text(table, "name", where).strip(),
+        name=name,
         state=State(r.choice(table, "state", where, states)),
-        pattern=r.regex(table.get("pattern"), f"{where}pattern"),
+        pattern=r.searched(table.get("pattern"), f"{where}pattern", name),
         region=region,
         requires_input=requires,
     )
 
 
-def parse_definition(data: Mapping[str, Any], source: str) -> AgentDefinition:
-    """An :class:`AgentDefinition` from a parsed TOML document; ``source`` names it in errors."""
-    r = _Reader(source)
+def parse_definition(data: Mapping[str, Any], source: str, *, timed: bool = True) -> AgentDefinition:
+    """An :class:`AgentDefinition` from a parsed TOML document; ``source`` names it in errors.
+    ``timed``: search its patterns with a time limit (a person's file; the built-in ones are not)."""
+    r = _Reader(source, timed)
     top = r.table(dict(data), "", "")
     name = r.text(top, "name", "")
     if not NAME.match(name) or name == Kind.UNKNOWN:
@@ -241,9 +261,9 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise DefinitionError(f"{what} is not valid TOML: {exc}") from None
 
 
-def read_definition(path: Path, source: str | None = None) -> AgentDefinition:
-    """Read and parse one definition file."""
+def read_definition(path: Path, source: str | None = None, *, timed: bool = True) -> AgentDefinition:
+    """Read and parse one definition file (see :func:`parse_definition` for ``timed``)."""
     where = source or str(path)
-    return parse_definition(read_toml(path, where), where)
+    return parse_definition(read_toml(path, where), where, timed=timed)
 
 

@@ -29,14 +29,15 @@ _EVENT_STATES = {
     "Stop": State.IDLE,
     "SessionStart": State.IDLE,
 }
-_COUNTERS = re.compile(r"\s*\([^)]*\)")
+_COUNTERS = re.compile(r"(?<!\s)\s*\([^()]*\)")
 _GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph
 _TITLE_GLYPH = re.compile(r"^[^\w\s\[(]\s*")  # a spinner frame in front of a pane title
 # "✻ 529 Overloaded · retrying in 3s · attempt 3/10" (the rule claude.api-retrying in agents/claude.toml)
-_RETRY = re.compile(r"^(?:[^\w\s]\s+)?(?P<what>.+?)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
+_RETRY = re.compile(
+    r"^(?:[^\w\s]\s+)?(?P<what>.+?)(?<!\s)\s+[·•]\s+retrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _API_ERROR = re.compile(r"(?i)^api error\b")
 # Claude Code 2.0's "Retrying in 4 seconds… (attempt 4/10)" (the failure is on the line(s) above)
-_RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)\s*\bretrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
+_RETRY_LATER = re.compile(r"(?i)^(?P<what>.*?)(?<!\s)\s*\bretrying in\b.*?\battempt (?P<n>\d+)\s*/\s*(?P<of>\d+)")
 _RATE_LIMITED_RETRY = re.compile(
     r"(?i)^api error (?:429\b|.*\b(?:rate.?limit|too many requests)).*, retrying \(attempt"
 )

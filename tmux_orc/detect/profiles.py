@@ -19,13 +19,13 @@ User rules never decide ``crashed``: only process facts do.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tmux_orc.detect.catalog import BUILTIN_CATALOG, Catalog, load_catalog
 from tmux_orc.detect.definition import read_toml
+from tmux_orc.detect.patterns import PatternError, TimedPattern
 from tmux_orc.detect.rules import REGIONS, Profile, Profiles, Region, Rule
 from tmux_orc.model import Kind, State
 
@@ -45,12 +45,13 @@ def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _regex(where: str, value: Any) -> re.Pattern[str]:
+def _regex(where: str, value: Any, name: str = "") -> TimedPattern:
+    """A person's pattern: searched with a time limit (see :mod:`tmux_orc.detect.patterns`)."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{where}: pattern must be a non-empty string")
     try:
-        return re.compile(value)
-    except re.error as exc:
+        return TimedPattern(value, name or where)
+    except PatternError as exc:
         raise ValueError(f"{where}: pattern {value!r} is not a valid regular expression: {exc}") from None
 
 
@@ -75,7 +76,7 @@ def _user_rule(index: int, raw: Any, kinds: tuple[str, ...]) -> tuple[str, Rule,
     if requires_input is not None and not isinstance(requires_input, bool):
         raise ValueError(f"{where}: requires_input must be true or false")
     position = _choice(where, "position", raw.get("position", "first"), ("first", "last"))
-    pattern = _regex(where, raw["pattern"])
+    pattern = _regex(where, raw["pattern"], name.strip())
     return kind, Rule(name.strip(), state, pattern, region, requires_input), position == "first"
 
 

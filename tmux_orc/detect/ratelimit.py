@@ -30,7 +30,7 @@ _RELATIVE = re.compile(
     r"(?P<span>\d+(?:\.\d+)?\s*[a-z]+(?:[\s,]+(?:and\s+)?\d+(?:\.\d+)?\s*[a-z]+){0,4})",
     re.IGNORECASE,
 )
-_SPAN_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)", re.IGNORECASE)
+_SPAN_PART = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?)\s*+([a-z]++)", re.IGNORECASE)
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
+from tmux_orc.detect.patterns import TextPattern, clip
 from tmux_orc.detect.screen import Layout, ScreenShape
 from tmux_orc.model import State
 
@@ -33,20 +34,21 @@ class Rule:
 
     name: str  # e.g. "claude2.spinner": generation/kind, then what it sees
     state: State
-    pattern: re.Pattern[str]
+    pattern: TextPattern  # re.Pattern for built-ins, patterns.TimedPattern for a person's rules
     region: Region = "live"
     requires_input: bool | None = None  # True: only with an input box; False: only without one
 
     def lines(self, layout: Layout, title: str) -> tuple[str, ...]:
-        """The lines of this rule's region in one layout (empty when the region is absent)."""
+        """The lines of this rule's region in one layout (empty when the region is absent), each cut to
+        :data:`~tmux_orc.detect.patterns.MAX_LINE` characters."""
         if self.requires_input is not None and (layout.input is not None) != self.requires_input:
             return ()
         if self.region == "input":
-            return () if layout.input is None else (layout.input,)
+            return () if layout.input is None else (clip(layout.input),)
         if self.region == "title":
-            return (title.strip(),)
+            return (clip(title.strip()),)
         region: tuple[str, ...] = getattr(layout, self.region)
-        return region
+        return tuple(clip(line) for line in region)
 
     def match(self, layout: Layout, title: str) -> tuple[str, ...] | None:
         """The lines that matched (evidence), or None."""

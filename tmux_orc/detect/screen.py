@@ -12,6 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from tmux_orc.detect.patterns import TextPattern
+
 MAX_LINES = 400  # lines kept from the bottom of a capture
 MAX_WIDTH = 1000  # characters kept per line (bounds regex work on garbage)
 TAIL_LINES = 16  # transcript lines above the input box that still count as live
@@ -55,7 +57,7 @@ class ScreenShape:
     """Everything about an agent's screen layout that is not a state rule."""
 
     prompts: tuple[PromptShape, ...] = ()
-    placeholders: tuple[re.Pattern[str], ...] = ()  # text shown in an empty prompt (not typed)
+    placeholders: tuple[TextPattern, ...] = ()  # text shown in an empty prompt (not typed)
     entry: re.Pattern[str] | None = None  # a transcript line that starts a new entry (column 0)
     cursors: str = "❯›>"  # characters that mark the selected option of a menu
     plain_menus: bool = False  # also read an unnumbered list under a cursor line as a menu

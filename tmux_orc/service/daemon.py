@@ -20,15 +20,17 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.errors import DBusError
 
 from tmux_orc import __version__
-from tmux_orc.config import EX_CONFIG, ConfigError, Settings, load_settings
+from tmux_orc.config import ENV_PREFIX, EX_CONFIG, ConfigError, Settings, load_settings
 from tmux_orc.core.errors import InvalidArgument
 from tmux_orc.core.monitor import CycleReport
 from tmux_orc.core.statefile import StateRefused
-from tmux_orc.detect.profiles import load_agents
+from tmux_orc.detect.catalog import load_catalog
+from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.service import names
+from tmux_orc.service.bus import GuardedBus
 from tmux_orc.service.compose import Components, build_components
-from tmux_orc.service.dbus_agents import AgentObjects, TmuxOrcBus
-from tmux_orc.service.dbus_guard import signature_guard
+from tmux_orc.service.dbus_agents import AgentObjects
+from tmux_orc.service.dbus_guard import CallLimiter, signature_guard
 from tmux_orc.service.dbus_monitor import MonitorInterface
 from tmux_orc.service.dbus_publisher import BusPublisher
 from tmux_orc.service.logs import setup_logging
@@ -43,10 +45,15 @@ def load_daemon_settings() -> Settings:
     """The settings, and what they name that must load too (the agent definitions, the rules file):
     one ConfigError, one line, either way."""
     settings = load_settings()
+    agents_dir = settings.resolved_agents_dir()
     try:
-        load_agents(settings.resolved_agents_dir(), settings.rules_file)
+        catalog = load_catalog(agents_dir)
     except ValueError as exc:  # names the file, the key and the value
-        raise ConfigError(f"invalid agent definitions or rules: {exc}") from None
+        raise ConfigError(f"invalid agent definition in {ENV_PREFIX}AGENTS_DIR={str(agents_dir)!r}: {exc}") from None
+    try:
+        load_profiles(settings.rules_file, catalog.profiles)
+    except ValueError as exc:
+        raise ConfigError(f"invalid setting {ENV_PREFIX}RULES_FILE={str(settings.rules_file)!r}: {exc}") from None
     return settings
 
 
@@ -95,19 +102,23 @@ class Daemon:
         finally:
             bus.disconnect()
 
-    async def _connect(self) -> MessageBus | None:
+    async def _connect(self) -> GuardedBus | None:
         try:
-            return await TmuxOrcBus(bus_type=BusType.SESSION).connect()
+            return await GuardedBus(bus_type=BusType.SESSION).connect()
         except (OSError, ValueError, DBusError) as exc:
             address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "(DBUS_SESSION_BUS_ADDRESS is not set)")
             log.error("cannot connect to the session bus %s: %s", address, exc)
             return None
 
-    def _publish(self, bus: MessageBus, components: Components) -> None:
-        """The Monitor1 object, the agent objects, and the publisher that keeps them current."""
+    def _publish(self, bus: GuardedBus, components: Components) -> None:
+        """The Monitor1 object, the agent objects, the publisher that keeps them current, and the
+        guards in front of every call."""
         monitor = MonitorInterface(components.service, self.reload)
         components.service.hub.subscribe(BusPublisher(monitor, AgentObjects(bus)))
         bus.export(names.OBJECT_PATH, monitor)
+        limiter = CallLimiter(backlog=bus.backlog)  # first handler: a flood is answered Busy before any work
+        bus.on_reply_sent = limiter.reply_sent
+        bus.add_message_handler(limiter.handle)
         bus.add_message_handler(signature_guard(monitor, names.OBJECT_PATH))
 
     async def _own_name(self, bus: MessageBus) -> bool:

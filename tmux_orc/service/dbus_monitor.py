@@ -23,6 +23,14 @@ Sig2 = Annotated[tuple[str, str], DBusSignature("ss")]
 
 MAX_DETAILS = 32
 MAX_DETAIL_LEN = 4096
+MAX_ARG_LEN = 4096  # characters of a target, stage or event name; longer ones are refused unquoted
+
+
+def short(name: str, value: str) -> str:
+    """``value`` when it is at most MAX_ARG_LEN characters; else an InvalidArgument that does not quote it."""
+    if len(value) > MAX_ARG_LEN:
+        raise InvalidArgument(f"{name} is {len(value)} characters long; at most {MAX_ARG_LEN}")
+    return value
 
 
 def string_details(details: dict[str, Any]) -> dict[str, str]:
@@ -74,12 +82,12 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def GetAgent(self, target: DBusStr) -> DBusDict:
-        return variant_dict(agent_dict(self.service.get_agent(target)))
+        return variant_dict(agent_dict(self.service.get_agent(short("target", target))))
 
     @dbus_method()
     @mapped
     def Explain(self, target: DBusStr) -> DBusDict:
-        return variant_dict(self.service.explain(target).as_dict())
+        return variant_dict(self.service.explain(short("target", target)).as_dict())
 
     @dbus_method()
     @mapped
@@ -89,7 +97,7 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def SetRolloutStage(self, stage: DBusStr) -> DBusStr:
-        return self.service.set_rollout_stage(stage)
+        return self.service.set_rollout_stage(short("stage", stage))
 
     @dbus_method()
     @mapped
@@ -99,12 +107,14 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def Recover(self, target: DBusStr, options: DBusDict) -> DBusStr:
-        return self.service.recover(target, unwrap(options))
+        if len(options) > MAX_DETAILS:
+            raise InvalidArgument(f"too many options ({len(options)} > {MAX_DETAILS})")
+        return self.service.recover(short("target", target), unwrap(options))
 
     @dbus_method()
     @mapped
     def ReportEvent(self, target: DBusStr, event: DBusStr, details: DBusDict) -> None:
-        self.service.report_event(target, event, string_details(details))
+        self.service.report_event(short("target", target), short("event", event), string_details(details))
 
     @dbus_method()
     @mapped
