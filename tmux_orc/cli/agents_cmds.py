@@ -7,9 +7,9 @@ import shutil
 import time
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import MonitorClient
 from tmux_orc.cli.render import render_agents_table, render_explanation, to_json
 from tmux_orc.cli.watch import watch_agents
+from tmux_orc.client import MonitorClient
 
 
 async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import DaemonError, DaemonUnreachable, MonitorClient, string_variants
+from tmux_orc.client import DaemonError, DaemonUnreachable, MonitorClient, string_variants
 
 MAX_INPUT_BYTES = 64 * 1024
 INPUT_WAIT_SECONDS = 1.0

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import TextIO
 
 from tmux_orc.atomicfile import write_atomic
+from tmux_orc.busnames import BUS_NAME, UNIT_NAME
 
 DAEMON_NAME = "tmux-orcd"
-UNIT_NAME = "tmux-orc.service"
-BUS_NAME = "org.tmuxorc.Monitor1"
 ACTIVATION_NAME = f"{BUS_NAME}.service"
 UNIT_TEMPLATE = "tmux-orc.service.in"
 ACTIVATION_TEMPLATE = f"{ACTIVATION_NAME}.in"

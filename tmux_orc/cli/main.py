@@ -15,7 +15,7 @@ from typing import TextIO
 
 from tmux_orc import __version__
 from tmux_orc.cli import agents_cmds, hook, monitor_cmds
-from tmux_orc.cli.client import (
+from tmux_orc.client import (
     DEFAULT_TIMEOUT,
     CommandFailed,
     DaemonError,
@@ -147,9 +147,10 @@ def _install(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.watch import watch_agents
     from tmux_orc.demo.runner import run_demo  # lazy: starts processes, only this command needs it
 
-    return run_demo(agent_count=args.agents, duration=args.duration, out=out)
+    return run_demo(agent_count=args.agents, duration=args.duration, out=out, view=watch_agents)
 
 
 def call_timeout() -> float:
