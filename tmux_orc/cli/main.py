@@ -15,6 +15,7 @@ from typing import TextIO
 
 from tmux_orc import __version__
 from tmux_orc.cli import agents_cmds, hook, monitor_cmds
+from tmux_orc.cli.hooks import command as hooks_command
 from tmux_orc.client import (
     DEFAULT_TIMEOUT,
     CommandFailed,
@@ -118,10 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(client_command=agents_cmds.explain)
 
     hook_parser = commands.add_parser(
-        "hook", help="report an agent hook event (for Claude Code hooks; reads the hook JSON on stdin)"
+        "hook", help="report an agent hook event (reads the hook JSON on stdin; never blocks, exits 0)"
     )
-    hook_parser.add_argument("event", metavar="EVENT", help="e.g. Notification, Stop, SessionStart")
+    hook_parser.add_argument("event", metavar="EVENT", help="e.g. Notification, Stop, SessionStart, codex-notify")
+    hook_parser.add_argument("payload", nargs="?", metavar="JSON",
+                             help="the event's JSON as an argument (Codex notify) instead of on stdin")
     hook_parser.set_defaults(local_command=hook.run_hook)
+
+    hooks_parser = commands.add_parser("hooks", help="install, remove or check the agent CLIs' hooks for tmux-orc")
+    hooks_parser.add_argument("hooks_action", choices=("install", "uninstall", "status"), metavar="ACTION",
+                              help="install, uninstall or status")
+    hooks_parser.add_argument("--agent", choices=hooks_command.agent_names(), metavar="NAME",
+                              help=f"only this agent CLI ({', '.join(hooks_command.agent_names())}); "
+                                   "default: each one whose settings folder exists")
+    hooks_parser.set_defaults(local_command=hooks_command.run_hooks)
 
     install = commands.add_parser("install", help="write the systemd unit and D-Bus files for this install")
     scope = install.add_mutually_exclusive_group()
