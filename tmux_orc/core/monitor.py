@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -310,14 +311,39 @@ class MonitorCore:
         self.hub.emit(update)
 
     # --- requests from clients -------------------------------------------------------------------
-    def report_event(self, target: str, event: str, details: Mapping[str, str]) -> AgentView:
-        """An agent hook told us something about itself; it refines the next observation."""
+    def report_event(self, target: str, event: str, details: Mapping[str, str], server: str = "") -> AgentView:
+        """An agent hook told us something about itself; it refines the next observation.
+
+        ``server`` is the socket path of the tmux server the hook ran under (from its ``$TMUX``): an
+        event from another server than the one watched is refused (LookupError), never filed on a pane
+        of ours that happens to have the same ``%N``. Without it the event is taken as ours."""
+        if server and not same_socket(server, watched_socket(self.settings.tmux_socket)):
+            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
+                        event, target, server, watched_socket(self.settings.tmux_socket))
+            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
+                              f"{watched_socket(self.settings.tmux_socket)}")
         rec = self.tracker.find(target)
         if rec is None:
             raise LookupError(f"no agent matches {target!r}")
+        log.info("%s: hook %s%s", rec.view.target, event,
+                 f" ({details['notification_type']})" if details.get("notification_type") else "")
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
 
     def uptime(self) -> float:
         return self.clock() - self.started_at
+
+
+def watched_socket(setting: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The socket path of the tmux server a ``tmux_socket`` setting names: a path as is, a bare name
+    (``tmux -L``) or None (tmux's ``default``) under ``$TMUX_TMPDIR/tmux-UID`` (``/tmp`` by default)."""
+    if setting and "/" in setting:
+        return setting
+    env = os.environ if env is None else env
+    return os.path.join(env.get("TMUX_TMPDIR") or "/tmp", f"tmux-{os.getuid()}", setting or "default")
+
+
+def same_socket(a: str, b: str) -> bool:
+    """Whether two socket paths name the same tmux server (compared after resolving symlinks)."""
+    return os.path.realpath(a) == os.path.realpath(b)

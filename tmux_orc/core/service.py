@@ -251,13 +251,13 @@ class MonitorService:
     def metrics(self) -> dict[str, Any]:
         return self._metrics()
 
-    def report_event(self, target: str, event: str, details: Mapping[str, str]) -> None:
+    def report_event(self, target: str, event: str, details: Mapping[str, str], server: str = "") -> None:
         if not event or len(event) > 64 or not event.replace("_", "").replace("-", "").isalnum():
             raise InvalidArgument(f"invalid event name {event!r}: letters, digits, '-' and '_' only")
         try:
-            self.core.report_event(_checked_target(target), event, details)
-        except LookupError:
-            raise NotFound(f"no agent matches {target!r}") from None
+            self.core.report_event(_checked_target(target), event, details, server)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
         self.wake()
 
 

@@ -97,7 +97,8 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def ReportEvent(self, target: DBusStr, event: DBusStr, details: DBusDict) -> None:
-        self.service.report_event(target, event, string_details(details))
+        plain = string_details(details)
+        self.service.report_event(target, event, plain, plain.get(names.EVENT_SERVER_KEY, ""))
 
     @dbus_method()
     @mapped
