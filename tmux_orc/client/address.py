@@ -42,7 +42,7 @@ def session_bus_address(env: Mapping[str, str] | None = None) -> str:
     path = runtime_bus_path(env)
     if path is not None and _is_socket(path):
         return f"unix:path={escape_address_value(path)}"
-    where = f"{path} does not exist" if path is not None else "XDG_RUNTIME_DIR is not set either"
+    where = f"there is no socket at {path}" if path is not None else "XDG_RUNTIME_DIR is not set either"
     raise DaemonUnreachable(
         f"no session bus: DBUS_SESSION_BUS_ADDRESS is not set and {where} "
         f"(run from a login session, or export DBUS_SESSION_BUS_ADDRESS); then {START_HINT}"
