@@ -130,7 +130,7 @@ async def report_event(target: str, event: str, details: dict[str, str], deadlin
     try:
         await asyncio.wait_for(call(), max(deadline - time.monotonic(), 0.01))
     except TimeoutError:
-        raise DaemonUnreachable("the session bus or the daemon did not answer in time") from None
+        raise DaemonUnreachable(f"the session bus or the daemon did not answer within {BUS_DEADLINE:g} s") from None
 
 
 def run_hook(args: argparse.Namespace, out: TextIO) -> int:
