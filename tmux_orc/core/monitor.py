@@ -20,7 +20,7 @@ from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect import toolcpu
-from tmux_orc.detect.engine import DetectContext, classify
+from tmux_orc.detect.engine import DetectContext, classify, hook_state
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
@@ -330,6 +330,18 @@ class MonitorCore:
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
+
+    def recheck_hook(self, target: str) -> bool:
+        """Let the newest hook event confirm the next observation once more when its state is not the
+        published one yet (the screen may not have shown it at the first look). True when re-armed."""
+        rec = self.tracker.find(target)
+        if rec is None:
+            return False
+        found = hook_state(tuple(rec.events))
+        if found is None or found[0] == rec.view.state:
+            return False
+        rec.hook_pending = True
+        return True
 
     def uptime(self) -> float:
         return self.clock() - self.started_at

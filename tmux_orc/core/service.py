@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CycleHook = Callable[[CycleReport], Awaitable[None]]
 MIN_CYCLE_GAP = 0.25  # seconds
+# After a hook event, look at its pane again this long after it (the screen often lags the hook).
+HOOK_RECHECKS = (1.0, 3.0)
 
 
 class MonitorService:
@@ -259,6 +261,14 @@ class MonitorService:
         except LookupError as exc:
             raise NotFound(str(exc)) from None
         self.wake()
+        with contextlib.suppress(RuntimeError):  # no running loop (a test calling this directly)
+            loop = asyncio.get_running_loop()
+            for delay in HOOK_RECHECKS:
+                loop.call_later(delay, self._recheck_hook, target)
+
+    def _recheck_hook(self, target: str) -> None:
+        if self.core.recheck_hook(target):
+            self.wake()
 
 
 def _checked_target(target: str) -> str:

@@ -25,6 +25,7 @@ from tmux_orc.model import AgentEvent, Kind, Observation, PaneInfo, ProcessFacts
 AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 _EVENT_STATES = {
     "UserPromptSubmit": State.WORKING,
+    "PermissionRequest": State.WAITING_INPUT,  # Claude Code: a permission dialog is shown
     "PreToolUse": State.WORKING,
     "PostToolUse": State.WORKING,
     "Stop": State.IDLE,

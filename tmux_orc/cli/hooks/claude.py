@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 NAME = "claude"
-#: The events whose hooks tell the daemon a state at once: permission / idle / question notifications,
-#: the end of a turn, a prompt submitted, a session (re)started.
-EVENTS = ("Notification", "Stop", "UserPromptSubmit", "SessionStart")
+#: The events whose hooks tell the daemon a state at once: a permission dialog shown (PermissionRequest
+#: comes the moment it opens; the permission_prompt Notification seconds later), idle / question
+#: notifications, the end of a turn, a prompt submitted, a session (re)started.
+EVENTS = ("PermissionRequest", "Notification", "Stop", "UserPromptSubmit", "SessionStart")
 HOOK_TIMEOUT_S = 5  # Claude Code's own limit for our handler; the command itself is done in < 0.5 s
 
 Settings = dict[str, Any]
