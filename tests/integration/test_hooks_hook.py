@@ -113,7 +113,7 @@ def test_no_bus_at_all() -> None:
 def test_a_bus_that_accepts_and_never_answers(silent_bus: str) -> None:
     done = hook("Notification", stdin=b'{"notification_type": "permission_prompt"}',
                 env={"DBUS_SESSION_BUS_ADDRESS": silent_bus})
-    assert_quiet_failure(done, "within 0.3 s")
+    assert_quiet_failure(done, "did not answer in time")
 
 
 def test_bus_without_the_daemon_never_activates_it(runtime_bus: tuple[Path, Path]) -> None:

@@ -7,7 +7,7 @@ is the socket path in ``$TMUX`` (its first comma-separated field): the daemon fi
 server's pane, or refuses it.
 
 A hook must never slow or break its agent: whatever the bus does (absent, silent, refusing), this
-command is done within :data:`HARD_DEADLINE` seconds of starting, exits 0 and prints nothing on stdout
+command is done within :data:`HARD_DEADLINE` seconds of its process starting, exits 0 and prints nothing on stdout
 (Claude Code adds some hooks' stdout to the conversation). When the event cannot be delivered it prints
 one warning line on stderr. It never lets the bus start the daemon (``NO_AUTO_START``).
 """
@@ -34,9 +34,10 @@ from tmux_orc.client import DaemonError, DaemonUnreachable, MonitorClient, strin
 
 MAX_INPUT_BYTES = 1024 * 1024  # parsed as JSON up to this; more is drained and dropped
 SCAN_BYTES = 64 * 1024  # a cut-off input is searched for its top-level fields in its first bytes
-STDIN_DEADLINE = 0.15  # seconds after start: stop reading stdin
-BUS_DEADLINE = 0.3  # seconds after start: give up on the bus
-HARD_DEADLINE = 0.38  # seconds after start: exit 0 whatever is still running
+# Seconds since this process started (interpreter start-up and imports included):
+STDIN_DEADLINE = 0.2  # stop reading stdin
+BUS_DEADLINE = 0.4  # give up on the bus
+HARD_DEADLINE = 0.45  # exit 0 whatever is still running
 MAX_DETAILS = 32
 MAX_VALUE_CHARS = 2000
 #: Fields worth keeping from an input too big to parse (Claude Code puts them before ``tool_input``).
@@ -124,19 +125,33 @@ async def report_event(target: str, event: str, details: dict[str, str], deadlin
     """One ``ReportEvent`` call, all of it (connect included) done by ``deadline`` (monotonic)."""
 
     async def call() -> None:
-        async with MonitorClient(timeout=max(deadline - time.monotonic(), 0.01), auto_start=False) as client:
+        # The client's own timeouts are a little longer: the deadline below is the one that fires.
+        async with MonitorClient(timeout=max(deadline - time.monotonic(), 0.01) + 0.05, auto_start=False) as client:
             await client.call("ReportEvent", "ssa{sv}", [target, event, string_variants(details)])
 
     try:
         await asyncio.wait_for(call(), max(deadline - time.monotonic(), 0.01))
     except TimeoutError:
-        raise DaemonUnreachable(f"the session bus or the daemon did not answer within {BUS_DEADLINE:g} s") from None
+        raise DaemonUnreachable(
+            f"the session bus or the daemon did not answer in time (a hook gives up {BUS_DEADLINE:g} s after it starts)"
+        ) from None
+
+
+def process_age() -> float:
+    """Seconds since this process started (from ``/proc/self/stat``; 0 when it cannot be read)."""
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime, in ticks since boot
+        return max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - started)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def run_hook(args: argparse.Namespace, out: TextIO) -> int:
-    """Report the event; warn on stderr, never fail, never take longer than :data:`HARD_DEADLINE`."""
-    started = time.monotonic()
-    previous = _arm_hard_deadline(args.event)
+    """Report the event; warn on stderr, never fail, be done :data:`HARD_DEADLINE` s after the process began."""
+    started = time.monotonic() - process_age()
+    previous = _arm_hard_deadline(args.event, started + HARD_DEADLINE - time.monotonic())
     try:
         _report(args, started)
     except Exception as exc:  # a hook must never break the agent, whatever went wrong
@@ -174,8 +189,8 @@ def _report(args: argparse.Namespace, started: float) -> None:
         _warn(f"{event} not reported: {exc.message} ({exc.short_name})")
 
 
-def _arm_hard_deadline(event: str) -> Any:
-    """Whatever blocks (a bus that accepts and never answers, a stuck read), exit 0 in time."""
+def _arm_hard_deadline(event: str, seconds: float) -> Any:
+    """Whatever blocks (a bus that accepts and never answers, a stuck read), exit 0 in ``seconds``."""
 
     def give_up(signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(OSError):
@@ -186,7 +201,7 @@ def _arm_hard_deadline(event: str) -> Any:
         previous = signal.signal(signal.SIGALRM, give_up)
     except ValueError:  # not the main thread (tests calling run_hook from a worker): no timer
         return signal.SIG_DFL
-    signal.setitimer(signal.ITIMER_REAL, HARD_DEADLINE)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
     return previous
 
 
