@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.harness.bus import wait_until
 from tests.harness.daemon import TMUX_ORC, DaemonProcess
 from tests.harness.tmux import TmuxTestServer
-from tests.integration.test_dbus_service import team
+from tests.integration.test_dbus_service import STANDIN, team
 
 StartDaemon = Callable[..., DaemonProcess]
 PERMISSION = {"session_id": "s1", "hook_event_name": "Notification", "notification_type": "permission_prompt",
@@ -73,3 +73,24 @@ def test_a_hook_from_the_watched_server_lands_on_its_pane(
                            check=False)
     assert (codex.returncode, codex.stderr) == (0, "")
     assert hook_events(d, panes["dev"])[0].startswith("agent-turn-complete@")
+
+
+def test_a_hook_before_the_first_look_at_its_pane_is_kept_for_it(
+    tmux_srv: TmuxTestServer, daemon: StartDaemon
+) -> None:
+    """SessionStart comes within a second of an agent's start, often before a cycle has seen the pane."""
+    panes = team(tmux_srv)
+    d = daemon(tmux_srv, interval=30)  # the first cycle is done; the next comes only when a hook asks
+    d.wait_state(panes["pm"], "idle")
+    new = tmux_srv.new_window("team", "Claude-qa", f"bash --norc --noprofile -c '{STANDIN} idle; exec bash'")
+    env = {**d.env, "TMUX": f"{tmux_srv.socket},{tmux_srv.server_pid()},0", "TMUX_PANE": new}
+    start = {"session_id": "s2", "hook_event_name": "SessionStart", "source": "startup"}
+    done = subprocess.run([TMUX_ORC, "hook", "SessionStart"], input=json.dumps(start), env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    wait_until(lambda: any(a["pane_id"] == new for a in d.agents()), timeout=25, what="the woken cycle")
+    assert hook_events(d, new)[0].startswith("SessionStart@")
+    assert f"{new}: hook SessionStart kept until a cycle sees that pane" in d.log()
+    unknown = subprocess.run([TMUX_ORC, "hook", "Stop"], env={**env, "TMUX": "", "TMUX_PANE": "%77"},
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert unknown.returncode == 0 and "no agent matches '%77' (NotFound)" in unknown.stderr

@@ -84,7 +84,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> It
             })
             pane_id = agent.pane.pane_id
             agent.wait_ready()
-            # Found by the next poll (a SessionStart hook before that is refused: NotFound, and says so).
+            # Found by the next cycle (its SessionStart hook, before that, is kept for the pane).
             wait_until(lambda: any(a["pane_id"] == pane_id for a in daemon.agents()), timeout=INTERVAL + 15,
                        what="the daemon to find the agent")
             seen["target"] = daemon.call("GetAgent", "s", pane_id)[0]["target"]
@@ -133,7 +133,7 @@ def test_install_writes_hooks_this_claude_reads(run: dict[str, Any]) -> None:
 def test_hook_events_reach_the_daemon(run: dict[str, Any]) -> None:
     events = run["events"]
     # (the permission_prompt Notification comes some 6 s after the dialog: Escape is pressed before it)
-    for event in ("UserPromptSubmit", "PermissionRequest", "Stop"):
+    for event in ("SessionStart", "UserPromptSubmit", "PermissionRequest", "Stop"):
         assert event in events, events
     assert "PermissionRequest" in run["permission_events"], run["permission_events"]
     assert f"{run['target']}: hook PermissionRequest" in run["log"], run["log"][-3000:]

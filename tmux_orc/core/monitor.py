@@ -35,6 +35,10 @@ AGENT_KINDS = frozenset({Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER})
 # Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
 SAMPLES_PER_CYCLE = 2
+# A hook from a pane of the watched server that no cycle has seen yet (an agent's SessionStart comes
+# within a second of its start) is kept this long for that pane, at most for this many panes.
+EARLY_EVENT_SECONDS = 30.0
+MAX_EARLY_PANES = 64
 
 
 class PaneSource(Protocol):
@@ -108,6 +112,7 @@ class MonitorCore:
         self._sample_cursor = 0
         self.profiles = load_profiles(settings.rules_file)
         self._cycle_lock = asyncio.Lock()
+        self._early_events: dict[str, list[AgentEvent]] = {}  # pane id -> hook events before it was seen
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
@@ -192,6 +197,7 @@ class MonitorCore:
             strategy = LEGACY
         rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
         if appeared:
+            self._take_early(rec, now)
             report.appeared.append(rec.view)
             self.hub.emit(AgentAppeared(rec.view))
         return rec
@@ -311,25 +317,46 @@ class MonitorCore:
         self.hub.emit(update)
 
     # --- requests from clients -------------------------------------------------------------------
-    def report_event(self, target: str, event: str, details: Mapping[str, str], server: str = "") -> AgentView:
+    def report_event(
+        self, target: str, event: str, details: Mapping[str, str], server: str = ""
+    ) -> AgentView | None:
         """An agent hook told us something about itself; it refines the next observation.
 
         ``server`` is the socket path of the tmux server the hook ran under (from its ``$TMUX``): an
         event from another server than the one watched is refused (LookupError), never filed on a pane
-        of ours that happens to have the same ``%N``. Without it the event is taken as ours."""
+        of ours that happens to have the same ``%N``. Without it the event is taken as ours. An event for
+        a ``%N`` of the watched server not seen yet is kept for that pane's first cycle (None returned)."""
         if server and not same_socket(server, watched_socket(self.settings.tmux_socket)):
             log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
                         event, target, server, watched_socket(self.settings.tmux_socket))
             raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
                               f"{watched_socket(self.settings.tmux_socket)}")
         rec = self.tracker.find(target)
+        kind = f" ({details['notification_type']})" if details.get("notification_type") else ""
         if rec is None:
+            if server and target.startswith("%") and target[1:].isdigit():
+                self._keep_early(target, AgentEvent(at=self.clock(), event=event, details=dict(details)))
+                log.info("%s: hook %s%s kept until a cycle sees that pane", target, event, kind)
+                return None
             raise LookupError(f"no agent matches {target!r}")
-        log.info("%s: hook %s%s", rec.view.target, event,
-                 f" ({details['notification_type']})" if details.get("notification_type") else "")
+        log.info("%s: hook %s%s", rec.view.target, event, kind)
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
+
+    def _keep_early(self, pane_id: str, event: AgentEvent) -> None:
+        horizon = event.at - EARLY_EVENT_SECONDS
+        for key in [k for k, events in self._early_events.items() if events[-1].at < horizon]:
+            del self._early_events[key]
+        if pane_id not in self._early_events and len(self._early_events) >= MAX_EARLY_PANES:
+            del self._early_events[next(iter(self._early_events))]  # the oldest pane
+        self._early_events.setdefault(pane_id, []).append(event)
+
+    def _take_early(self, rec: AgentRecord, now: float) -> None:
+        early = [e for e in self._early_events.pop(rec.pane.pane_id, []) if e.at >= now - EARLY_EVENT_SECONDS]
+        if early:
+            rec.events.extend(early)
+            rec.hook_pending = True
 
     def recheck_hook(self, target: str) -> bool:
         """Let the newest hook event confirm the next observation once more when its state is not the

@@ -51,6 +51,7 @@ class MonitorService:
         self._assignment: dict[str, str] = {}
         self._hooks: list[tuple[CycleHook, bool]] = []
         self._wake = asyncio.Event()
+        self._rechecks: dict[str, list[asyncio.TimerHandle]] = {}  # hook target -> its pending re-checks
         self.core.assign_strategies = self._assign
         self.errors = 0
 
@@ -263,10 +264,17 @@ class MonitorService:
         self.wake()
         with contextlib.suppress(RuntimeError):  # no running loop (a test calling this directly)
             loop = asyncio.get_running_loop()
-            for delay in HOOK_RECHECKS:
-                loop.call_later(delay, self._recheck_hook, target)
+            for handle in self._rechecks.pop(target, ()):
+                handle.cancel()  # a newer event of the same pane: its own re-checks replace these
+            last = len(HOOK_RECHECKS) - 1
+            self._rechecks[target] = [
+                loop.call_later(delay, self._recheck_hook, target, index == last)
+                for index, delay in enumerate(HOOK_RECHECKS)
+            ]
 
-    def _recheck_hook(self, target: str) -> None:
+    def _recheck_hook(self, target: str, last: bool) -> None:
+        if last:
+            self._rechecks.pop(target, None)
         if self.core.recheck_hook(target):
             self.wake()
 
