@@ -74,3 +74,8 @@ def test_watched_socket_and_same_socket(tmp_path: Path) -> None:
     assert same_socket(str(tmp_path / "link.sock"), str(real))
     assert same_socket(str(tmp_path / "." / "real.sock"), str(real))
     assert not same_socket(str(tmp_path / "other.sock"), str(real))
+
+
+def test_details_leave_room_for_the_server() -> None:
+    many = json.dumps({f"k{i}": i for i in range(100)}).encode()
+    assert len(hook_details(many)) == 31  # + the tmux server: the daemon's 32

@@ -43,7 +43,7 @@ HARD_DEADLINE = 0.45  # exit 0 whatever is still running
 # alone took longer still gets the event delivered, and the hook's own part stays this short):
 OWN_STDIN_WINDOW = 0.05
 OWN_BUS_WINDOW = 0.25
-MAX_DETAILS = 32
+MAX_DETAILS = 31  # the daemon takes 32 details: one is left for the tmux server
 MAX_VALUE_CHARS = 2000
 #: Fields worth keeping from an input too big to parse (Claude Code puts them before ``tool_input``).
 KNOWN_FIELDS = ("session_id", "hook_event_name", "notification_type", "message", "title", "tool_name",
