@@ -8,7 +8,7 @@ import subprocess
 import time
 from typing import Any
 
-from tmux_orc.service import names
+from tmux_orc import busnames as names
 
 
 class PrivateBus:

@@ -11,7 +11,7 @@ from typing import Any
 from dbus_fast import Message, MessageType
 from dbus_fast.aio import MessageBus
 
-from tmux_orc.service import names
+from tmux_orc import busnames as names
 
 
 class SignalRecorder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,12 @@ def test_a_users_own_cli_is_recognised_and_named_right(tmux_srv: TmuxTestServer,
     d.wait_state("team:0.0", "working")
     explained = d.call("Explain", "s", "team:0.0")[0]
     assert explained["rule"] == "mycli.thinking"
+    table = d.cli("agents", "--kinds")
+    assert table.returncode == 0, table.stderr
+    line = next(row for row in table.stdout.splitlines() if row.startswith("mycli "))
+    assert "mycli --again" in line and line.endswith(str(agents / "mycli.toml"))
+    listed = json.loads(d.cli("agents", "--kinds", "--json").stdout)
+    assert [k["name"] for k in listed][:2] == ["claude", "codex"] and listed[-1]["name"] == "mycli"
 
 
 def test_a_bad_definition_stops_the_daemon_with_one_line(tmux_srv: TmuxTestServer, session_bus: PrivateBus,

@@ -15,7 +15,7 @@ from dbus_fast.aio import MessageBus
 from tests.harness.bus import BusctlError, busctl, gdbus_call, name_has_owner, raw_call, wait_until
 from tests.harness.daemon import DaemonProcess
 from tests.harness.tmux import TmuxTestServer
-from tmux_orc.service import names
+from tmux_orc import busnames as names
 
 STANDIN = str(Path(__file__).resolve().parents[1] / "harness" / "bin" / "claude")
 

@@ -195,7 +195,9 @@ def cli(
     *argv: str, address: str | None, stdin: str = "", timeout: float = 30, **env: str
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        key: value for key, value in os.environ.items() if key not in {"DBUS_SESSION_BUS_ADDRESS", "TMUX_PANE"}
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "TMUX_PANE", "TMUX"}
     }
     if address is not None:
         environment["DBUS_SESSION_BUS_ADDRESS"] = address
@@ -412,7 +414,7 @@ def test_hook_with_empty_or_odd_input(fake_daemon: FakeMonitor, private_bus: str
     details = [call[1][2] for call in fake_daemon.calls]
     assert details[0] == {}
     assert details[1] == {"input": "not json"}
-    assert len(details[2]["input"]) <= 2000  # cut at 64 KiB: no longer JSON, kept short
+    assert details[2] == {"message": "x" * 2000}  # parsed (up to 1 MiB), each value kept short
 
 
 def test_hook_exits_0_with_a_warning_when_the_daemon_is_down(private_bus: str, tmp_path: Path) -> None:

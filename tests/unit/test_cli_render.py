@@ -7,7 +7,6 @@ import json
 import pytest
 from dbus_fast import Variant
 
-from tmux_orc.cli.client import DaemonError, is_unreachable_error, to_plain
 from tmux_orc.cli.render import (
     format_bytes,
     format_duration,
@@ -20,6 +19,7 @@ from tmux_orc.cli.render import (
     truncate,
 )
 from tmux_orc.cli.watch import render_frame
+from tmux_orc.client import DaemonError, is_unreachable_error, to_plain
 
 NOW = 1_700_000_000.0
 

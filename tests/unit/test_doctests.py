@@ -8,10 +8,10 @@ import importlib
 import pytest
 
 MODULES = [
+    "tmux_orc.busnames",
     "tmux_orc.demo.screens",
     "tmux_orc.detect.prompt",
     "tmux_orc.detect.screen",
-    "tmux_orc.service.names",
     "tmux_orc.service.variants",
     "tmux_orc.tmux.pm_delivery",
 ]

@@ -14,9 +14,10 @@ import sys
 import time
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import MonitorClient
 from tmux_orc.cli.render import mark_stale, render_agents_table, render_explanation, stale_reason, to_json
 from tmux_orc.cli.watch import watch_agents
+from tmux_orc.client import MonitorClient
+from tmux_orc.payloads import AgentKindInfo
 
 #: Exit status of a listing when the daemon answered but reaches no tmux server (the contract's 4).
 EXIT_NO_TMUX = 4
@@ -35,6 +36,8 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
     if args.watch:
         await watch_agents(client, out, interval=args.interval, json_lines=args.json)
         return 0
+    if getattr(args, "kinds", False):
+        return await kinds(client, args, out)
     if getattr(args, "targets", False):  # for shell completion: plain targets, nothing else
         for agent in await client.call_one("ListAgents") or []:
             print(agent.get("target", ""), file=out)
@@ -53,6 +56,21 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
         out.flush()
         print(message, file=sys.stderr)
         return EXIT_NO_TMUX
+    return 0
+
+
+async def kinds(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
+    """``tmux-orc agents --kinds``: the agent definitions the daemon reads, in matching order."""
+    found = [AgentKindInfo.from_mapping(k) for k in await client.call_one("ListAgentKinds") or []]
+    if args.json:
+        print(to_json([k.as_dict() for k in found]), file=out)
+        return 0
+    rows = [("KIND", "PROGRAMS", "RESUME", "HOOKS", "RULES", "FROM")]
+    rows += [(k.name, ",".join(k.programs) or "-", k.resume or "-", ",".join(k.hooks) or "-", str(k.rules), k.source)
+             for k in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1], file=out)
     return 0
 
 

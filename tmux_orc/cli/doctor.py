@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from dbus_fast import Message, MessageType
 
-from tmux_orc.cli.client import DaemonError, DaemonUnreachable, MonitorClient
+from tmux_orc.busnames import UNIT_NAME
 from tmux_orc.cli.doctor_checks import (
     Check,
     Level,
@@ -43,7 +43,6 @@ from tmux_orc.cli.doctor_checks import (
     unit_file_exec,
 )
 from tmux_orc.cli.install import (
-    UNIT_NAME,
     activation_path,
     find_daemon,
     find_systemctl,
@@ -53,6 +52,7 @@ from tmux_orc.cli.install import (
 )
 from tmux_orc.cli.linger import Runner, query_linger
 from tmux_orc.cli.render import to_json
+from tmux_orc.client import DaemonError, DaemonUnreachable, MonitorClient
 from tmux_orc.config import ConfigError, Settings, config_file_path, load_settings
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
@@ -91,7 +91,7 @@ async def probe_bus(timeout: float = PROBE_TIMEOUT_S) -> BusFacts:
     """Connect to the session bus; ask the daemon (only if it is there) and look for a notification server."""
     facts = BusFacts()
     client = MonitorClient(timeout=timeout)
-    facts.address = client.address
+    facts.address = client.address or ""
     try:
         await client.connect()
     except DaemonUnreachable as exc:

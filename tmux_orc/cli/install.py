@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tmux_orc.atomicfile import write_atomic
+from tmux_orc.busnames import BUS_NAME, UNIT_NAME
 from tmux_orc.cli.linger import (
     AT_LOGOUT,
     Linger,
@@ -32,8 +33,6 @@ from tmux_orc.cli.linger import (
 )
 
 DAEMON_NAME = "tmux-orcd"
-UNIT_NAME = "tmux-orc.service"
-BUS_NAME = "org.tmuxorc.Monitor1"
 ACTIVATION_NAME = f"{BUS_NAME}.service"
 UNIT_TEMPLATE = "tmux-orc.service.in"
 ACTIVATION_TEMPLATE = f"{ACTIVATION_NAME}.in"

@@ -16,12 +16,13 @@ from typing import TextIO
 
 from tmux_orc import __version__
 from tmux_orc.cli import agents_cmds, hook, monitor_cmds, status_line
-from tmux_orc.cli.client import (
-    DEFAULT_TIMEOUT,
+from tmux_orc.cli.hooks import command as hooks_command
+from tmux_orc.client import (
     CommandFailed,
     DaemonError,
     DaemonUnreachable,
     MonitorClient,
+    call_timeout,
 )
 
 EXIT_OK = 0
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=_positive_float, default=2.0, metavar="S", help="refresh period of --watch (2)"
     )
     agents.add_argument("--targets", action="store_true", help="print only the targets, one a line (completion)")
+    agents.add_argument("--kinds", action="store_true",
+                        help="list the agent definitions in use (built-in or yours) and where each came from")
     agents.set_defaults(client_command=agents_cmds.agents)
 
     explain = commands.add_parser("explain", help="say why an agent is in its state")
@@ -122,10 +125,20 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(client_command=agents_cmds.explain)
 
     hook_parser = commands.add_parser(
-        "hook", help="report an agent hook event (for Claude Code hooks; reads the hook JSON on stdin)"
+        "hook", help="report an agent hook event (reads the hook JSON on stdin; never blocks, exits 0)"
     )
-    hook_parser.add_argument("event", metavar="EVENT", help="e.g. Notification, Stop, SessionStart")
+    hook_parser.add_argument("event", metavar="EVENT", help="e.g. Notification, Stop, SessionStart, codex-notify")
+    hook_parser.add_argument("payload", nargs="?", metavar="JSON",
+                             help="the event's JSON as an argument (Codex notify) instead of on stdin")
     hook_parser.set_defaults(local_command=hook.run_hook)
+
+    hooks_parser = commands.add_parser("hooks", help="install, remove or check the agent CLIs' hooks for tmux-orc")
+    hooks_parser.add_argument("hooks_action", choices=("install", "uninstall", "status"), metavar="ACTION",
+                              help="install, uninstall or status")
+    hooks_parser.add_argument("--agent", choices=hooks_command.agent_names(), metavar="NAME",
+                              help=f"only this agent CLI ({', '.join(hooks_command.agent_names())}); "
+                                   "default: each one whose settings folder exists")
+    hooks_parser.set_defaults(local_command=hooks_command.run_hooks)
 
     install = commands.add_parser("install", help="write the systemd unit and D-Bus files for this install")
     scope = install.add_mutually_exclusive_group()
@@ -196,18 +209,10 @@ def _install(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from tmux_orc.cli.watch import watch_agents
     from tmux_orc.demo.runner import run_demo  # lazy: starts processes, only this command needs it
 
-    return run_demo(agent_count=args.agents, duration=args.duration, out=out)
-
-
-def call_timeout() -> float:
-    """Seconds a single D-Bus call may take (``TMUX_ORC_CLI_TIMEOUT`` overrides the default)."""
-    try:
-        value = float(os.environ.get("TMUX_ORC_CLI_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if value > 0 else DEFAULT_TIMEOUT
+    return run_demo(agent_count=args.agents, duration=args.duration, out=out, view=watch_agents)
 
 
 async def _run_client_command(command: ClientCommand, args: argparse.Namespace, out: TextIO) -> int:

@@ -10,7 +10,8 @@ import shutil
 import sys
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import (
+from tmux_orc.cli.render import format_bytes, format_duration, format_value, render_mapping, to_json
+from tmux_orc.client import (
     UNKNOWN_METHOD,
     CommandFailed,
     DaemonError,
@@ -19,7 +20,6 @@ from tmux_orc.cli.client import (
     Signal,
     string_variants,
 )
-from tmux_orc.cli.render import format_bytes, format_duration, format_value, render_mapping, to_json
 
 SYSLOG_IDENTIFIER = "tmux-orc"
 STATUS_ORDER = (

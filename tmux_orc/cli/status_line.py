@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import DaemonUnreachable, MonitorClient, Signal
+from tmux_orc.client import DaemonUnreachable, MonitorClient, Signal, call_timeout
 
 EXIT_UNREACHABLE = 3
 LABEL = "orc"
@@ -157,8 +157,6 @@ def add_parser(commands: Any) -> None:
 
 def run_status_line(args: argparse.Namespace, out: TextIO) -> int:
     """The ``status-line`` command (it owns its bus connection, to print a marker when unreachable)."""
-    from tmux_orc.cli.main import call_timeout  # lazy: main imports this module
-
     try:
         return asyncio.run(_run(args, out, min(call_timeout(), 5.0)))
     except KeyboardInterrupt:

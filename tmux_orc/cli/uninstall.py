@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from tmux_orc.busnames import UNIT_NAME
 from tmux_orc.cli.install import (
     DAEMON_NAME,
-    UNIT_NAME,
     activation_path,
     find_systemctl,
     manpage_path,

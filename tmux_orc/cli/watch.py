@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tmux_orc.cli.client import DaemonUnreachable, MonitorClient, Signal
 from tmux_orc.cli.render import render_agents_table
+from tmux_orc.client import DaemonUnreachable, MonitorClient, Signal
 
 AGENT_SIGNALS = frozenset({"AgentStateChanged", "AgentAppeared", "AgentVanished"})
 COALESCE_SECONDS = 0.2  # a burst of signals gives one redraw

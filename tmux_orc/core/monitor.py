@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.catalog import Catalog
-from tmux_orc.detect.engine import DetectContext, classify
+from tmux_orc.detect.engine import DetectContext, classify, hook_state
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 # Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
 SAMPLES_PER_CYCLE = 2
+# A hook from a pane of the watched server that no cycle has seen yet (an agent's SessionStart comes
+# within a second of its start) is kept this long for that pane, at most for this many panes.
+EARLY_EVENT_SECONDS = 30.0
+MAX_EARLY_PANES = 64
 
 
 @dataclass(slots=True)
@@ -104,6 +109,7 @@ class MonitorCore:
         self._sample_cursor = 0
         self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
+        self._early_events: dict[str, list[AgentEvent]] = {}  # pane id -> hook events before it was seen
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
@@ -191,6 +197,7 @@ class MonitorCore:
             strategy = LEGACY
         rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
         if appeared:
+            self._take_early(rec, now)
             report.appeared.append(rec.view)
             self.hub.emit(AgentAppeared(rec.view))
         return rec
@@ -311,11 +318,29 @@ class MonitorCore:
         self.hub.emit(update)
 
     # --- requests from clients -------------------------------------------------------------------
-    def report_event(self, target: str, event: str, details: Mapping[str, str]) -> AgentView:
-        """An agent hook told us something about itself; it refines the next observation."""
+    def report_event(
+        self, target: str, event: str, details: Mapping[str, str], server: str = ""
+    ) -> AgentView | None:
+        """An agent hook told us something about itself; it refines the next observation.
+
+        ``server`` is the socket path of the tmux server the hook ran under (from its ``$TMUX``): an
+        event from another server than the one watched is refused (LookupError), never filed on a pane
+        of ours that happens to have the same ``%N``. Without it the event is taken as ours. An event for
+        a ``%N`` of the watched server not seen yet is kept for that pane's first cycle (None returned)."""
+        if server and not same_socket(server, watched_socket(self.settings.tmux_socket)):
+            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
+                        event, target, server, watched_socket(self.settings.tmux_socket))
+            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
+                              f"{watched_socket(self.settings.tmux_socket)}")
         rec = self.tracker.find(target)
+        kind = f" ({details['notification_type']})" if details.get("notification_type") else ""
         if rec is None:
+            if server and target.startswith("%") and target[1:].isdigit():
+                self._keep_early(target, AgentEvent(at=self.clock(), event=event, details=dict(details)))
+                log.info("%s: hook %s%s kept until a cycle sees that pane", target, event, kind)
+                return None
             raise LookupError(f"no agent matches {target!r}")
+        log.info("%s: hook %s%s", rec.view.target, event, kind)
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
@@ -325,6 +350,46 @@ class MonitorCore:
         """How each agent kind's screen is read (the catalog's, user rules included)."""
         return self.catalog.profiles
 
+    def _keep_early(self, pane_id: str, event: AgentEvent) -> None:
+        horizon = event.at - EARLY_EVENT_SECONDS
+        for key in [k for k, events in self._early_events.items() if events[-1].at < horizon]:
+            del self._early_events[key]
+        if pane_id not in self._early_events and len(self._early_events) >= MAX_EARLY_PANES:
+            del self._early_events[next(iter(self._early_events))]  # the oldest pane
+        self._early_events.setdefault(pane_id, []).append(event)
+
+    def _take_early(self, rec: AgentRecord, now: float) -> None:
+        early = [e for e in self._early_events.pop(rec.pane.pane_id, []) if e.at >= now - EARLY_EVENT_SECONDS]
+        if early:
+            rec.events.extend(early)
+            rec.hook_pending = True
+
+    def recheck_hook(self, target: str) -> bool:
+        """Let the newest hook event confirm the next observation once more when its state is not the
+        published one yet (the screen may not have shown it at the first look). True when re-armed."""
+        rec = self.tracker.find(target)
+        if rec is None:
+            return False
+        found = hook_state(tuple(rec.events))
+        if found is None or found[0] == rec.view.state:
+            return False
+        rec.hook_pending = True
+        return True
+
     def uptime(self) -> float:
         """Seconds since the core was built."""
         return self.clock() - self.started_at
+
+
+def watched_socket(setting: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The socket path of the tmux server a ``tmux_socket`` setting names: a path as is, a bare name
+    (``tmux -L``) or None (tmux's ``default``) under ``$TMUX_TMPDIR/tmux-UID`` (``/tmp`` by default)."""
+    if setting and "/" in setting:
+        return setting
+    env = os.environ if env is None else env
+    return os.path.join(env.get("TMUX_TMPDIR") or "/tmp", f"tmux-{os.getuid()}", setting or "default")
+
+
+def same_socket(a: str, b: str) -> bool:
+    """Whether two socket paths name the same tmux server (compared after resolving symlinks)."""
+    return os.path.realpath(a) == os.path.realpath(b)

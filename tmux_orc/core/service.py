@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 CycleHook = Callable[[CycleReport], Awaitable[None]]
 Explainer = Callable[[str], Mapping[str, Any]]  # agent id -> Explanation fields it fills
 MIN_CYCLE_GAP = 0.25  # seconds
+# After a hook event, look at its pane again this long after it (the screen often lags the hook).
+HOOK_RECHECKS = (1.0, 3.0)
 
 
 class MonitorService:
@@ -64,6 +66,7 @@ class MonitorService:
         self._hooks = list(hooks)
         self.explainers = list(explainers)  # more Explain fields per agent id (auto-resume's)
         self._wake = asyncio.Event()
+        self._rechecks: dict[str, list[asyncio.TimerHandle]] = {}  # hook target -> its pending re-checks
         self.errors = 0
 
     # --- what the core shows -----------------------------------------------------------------------
@@ -304,15 +307,30 @@ class MonitorService:
         """GetMetrics."""
         return self._metrics()
 
-    def report_event(self, target: str, event: str, details: Mapping[str, str]) -> None:
-        """An agent hook's report about itself."""
+    def report_event(self, target: str, event: str, details: Mapping[str, str], server: str = "") -> None:
+        """An agent hook's report about itself (``server``: the tmux socket the hook ran under)."""
         if not event or len(event) > 64 or not event.replace("_", "").replace("-", "").isalnum():
             raise InvalidArgument(f"invalid event name {event!r}: letters, digits, '-' and '_' only")
         try:
-            self.core.report_event(_checked_target(target), event, details)
-        except LookupError:
-            raise NotFound(f"no agent matches {target!r}") from None
+            self.core.report_event(_checked_target(target), event, details, server)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
         self.wake()
+        with contextlib.suppress(RuntimeError):  # no running loop (a test calling this directly)
+            loop = asyncio.get_running_loop()
+            for handle in self._rechecks.pop(target, ()):
+                handle.cancel()  # a newer event of the same pane: its own re-checks replace these
+            last = len(HOOK_RECHECKS) - 1
+            self._rechecks[target] = [
+                loop.call_later(delay, self._recheck_hook, target, index == last)
+                for index, delay in enumerate(HOOK_RECHECKS)
+            ]
+
+    def _recheck_hook(self, target: str, last: bool) -> None:
+        if last:
+            self._rechecks.pop(target, None)
+        if self.core.recheck_hook(target):
+            self.wake()
 
 
 def _checked_target(target: str) -> str:

@@ -20,10 +20,9 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Protocol, TextIO
 
-from tmux_orc.cli.client import DaemonUnreachable, MonitorClient
-from tmux_orc.cli.watch import watch_agents
+from tmux_orc.client import DaemonUnreachable, MonitorClient
 from tmux_orc.demo.processes import (
     ManagedProcess,
     child_environment,
@@ -39,6 +38,14 @@ PANE_WIDTH, PANE_HEIGHT = 120, 40
 AGENTS_PER_SESSION = 3
 SIM_NAME = "claude-sim"
 MAX_BASE_DIR_BYTES = 60  # + "/tmux-orc-demo-XXXXXXXX/dbus-XXXXXXXXXX" stays under the 107-byte limit
+
+
+class AgentsView(Protocol):
+    """Shows the daemon's agents live until ``duration`` ends (the CLI passes its ``watch_agents``)."""
+
+    async def __call__(
+        self, client: MonitorClient, out: TextIO, *, interval: float, duration: float | None, banner: Sequence[str]
+    ) -> None: ...
 
 
 class DemoStopped(Exception):
@@ -238,13 +245,15 @@ def _stop_on_termination() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-async def _show_agents(demo: Demo, out: TextIO, duration: float | None, banner: Sequence[str]) -> None:
+async def _show_agents(
+    demo: Demo, view: AgentsView, out: TextIO, duration: float | None, banner: Sequence[str]
+) -> None:
     async with MonitorClient(address=demo.bus_address) as client:
-        await watch_agents(client, out, interval=REFRESH_SECONDS, duration=duration, banner=banner)
+        await view(client, out, interval=REFRESH_SECONDS, duration=duration, banner=banner)
 
 
-def run_demo(*, agent_count: int, duration: float | None, out: TextIO) -> int:
-    """Start the demo, show it until Ctrl-C or ``duration`` seconds, stop it. Exit status 0 or 1."""
+def run_demo(*, agent_count: int, duration: float | None, out: TextIO, view: AgentsView) -> int:
+    """Start the demo, show it with ``view`` until Ctrl-C or ``duration`` seconds, stop it. Exit status 0 or 1."""
     missing = [tool for tool in ("tmux", "dbus-daemon", "bash") if shutil.which(tool) is None]
     if missing:
         print(f"error: the demo needs {', '.join(missing)} (not found on PATH)", file=sys.stderr)
@@ -261,7 +270,7 @@ def run_demo(*, agent_count: int, duration: float | None, out: TextIO) -> int:
             intro = intro_lines(demo, agent_count)
             if not out.isatty():  # a terminal gets the intro on every frame; a log gets it once
                 print("\n".join(intro), file=out, flush=True)
-            asyncio.run(_show_agents(demo, out, duration, intro if out.isatty() else ()))
+            asyncio.run(_show_agents(demo, view, out, duration, intro if out.isatty() else ()))
     except (KeyboardInterrupt, DemoStopped):
         pass
     except (DemoFailed, DaemonUnreachable, OSError) as exc:

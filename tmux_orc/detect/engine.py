@@ -24,10 +24,18 @@ from tmux_orc.model import AgentEvent, Kind, Observation, PaneInfo, ProcessFacts
 
 _EVENT_STATES = {
     "UserPromptSubmit": State.WORKING,
+    "PermissionRequest": State.WAITING_INPUT,  # Claude Code: a permission dialog is shown
     "PreToolUse": State.WORKING,
     "PostToolUse": State.WORKING,
     "Stop": State.IDLE,
     "SessionStart": State.IDLE,
+    "agent-turn-complete": State.IDLE,  # Codex notify
+}
+# Claude Code's Notification hook: its ``notification_type`` (auth_success and others say no state).
+_NOTIFICATION_STATES = {
+    "permission_prompt": State.WAITING_INPUT,
+    "idle_prompt": State.IDLE,
+    "elicitation_dialog": State.WAITING_INPUT,
 }
 _COUNTERS = re.compile(r"(?<!\s)\s*\([^()]*\)")
 _GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph
@@ -61,12 +69,24 @@ class DetectContext:
 
 
 def event_state(event: AgentEvent) -> State | None:
-    """The state a hook event reports, if any (e.g. ``Stop`` -> idle)."""
+    """The state a hook event reports, if any (e.g. ``Stop`` -> idle).
+
+    A Claude Code ``Notification`` says what it is in ``notification_type``; releases that send no
+    type (1.x) are read from their two fixed messages.
+
+    >>> event_state(AgentEvent(0.0, "Notification", {"notification_type": "permission_prompt"}))
+    <State.WAITING_INPUT: 'waiting_input'>
+    >>> event_state(AgentEvent(0.0, "Notification", {"notification_type": "auth_success"})) is None
+    True
+    """
     if event.event == "Notification":
-        words = " ".join(str(v) for v in event.details.values()).lower()
-        if "permission" in words or "approv" in words:
+        kind = event.details.get("notification_type")
+        if kind is not None:
+            return _NOTIFICATION_STATES.get(kind)
+        message = event.details.get("message", "")
+        if message.startswith("Claude needs your permission"):
             return State.WAITING_INPUT
-        if "waiting for your input" in words or "idle" in words:
+        if message == "Claude is waiting for your input":
             return State.IDLE
         return None
     return _EVENT_STATES.get(event.event)

@@ -114,7 +114,9 @@ class MonitorInterface(ServiceInterface):
     @dbus_method()
     @mapped
     def ReportEvent(self, target: DBusStr, event: DBusStr, details: DBusDict) -> None:
-        self.service.report_event(short("target", target), short("event", event), string_details(details))
+        plain = string_details(details)
+        self.service.report_event(short("target", target), short("event", event), plain,
+                                  plain.get(names.EVENT_SERVER_KEY, ""))
 
     @dbus_method()
     @mapped

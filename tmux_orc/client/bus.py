@@ -1,11 +1,8 @@
-"""The CLI's only way to the daemon: method calls and signal subscriptions on the session bus.
+"""The one way clients (the CLI, the demo, hooks) reach the daemon: method calls and signal subscriptions.
 
 A :class:`MonitorClient` is an async context manager around one dbus-fast connection. Every call has a
-timeout, and every failure is one of two exceptions the command layer turns into an exit status:
-
-* :class:`DaemonUnreachable` (exit 3): no session bus, the name is not owned and cannot be activated,
-  the daemon does not answer in time, or it left the bus mid-call;
-* :class:`DaemonError` (exit 1): the daemon answered with an error (``org.tmuxorc.Monitor1.Error.*``).
+timeout, and every failure is one of the two exceptions of :mod:`tmux_orc.client.errors`, which the
+command layer turns into an exit status.
 """
 
 from __future__ import annotations
@@ -17,62 +14,33 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from dbus_fast import Message, MessageType, Variant
+from dbus_fast import Message, MessageFlag, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
-BUS_NAME = "org.tmuxorc.Monitor1"
-OBJECT_PATH = "/org/tmuxorc/Monitor1"
-INTERFACE = "org.tmuxorc.Monitor1"
-ERROR_PREFIX = "org.tmuxorc.Monitor1.Error."
-UNIT_NAME = "tmux-orc"
+from tmux_orc.busnames import BUS_NAME, INTERFACE, OBJECT_PATH
+from tmux_orc.client.address import session_bus_address
+from tmux_orc.client.errors import (
+    STATUS_HINT,
+    DaemonError,
+    DaemonUnreachable,
+    is_unreachable_error,
+    unreachable_message,
+)
 
 DEFAULT_TIMEOUT = 10.0
-START_HINT = f"start it with: systemctl --user start {UNIT_NAME}"
+
+
+def call_timeout() -> float:
+    """Seconds a single D-Bus call may take (``TMUX_ORC_CLI_TIMEOUT`` overrides the default)."""
+    try:
+        value = float(os.environ.get("TMUX_ORC_CLI_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
 
 _DBUS_NAME = "org.freedesktop.DBus"
 _DBUS_PATH = "/org/freedesktop/DBus"
 UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
-
-# Errors from the bus itself (not from our daemon) that mean "nobody is there to answer".
-_UNREACHABLE_ERRORS = frozenset(
-    {
-        "org.freedesktop.DBus.Error.ServiceUnknown",
-        "org.freedesktop.DBus.Error.NameHasNoOwner",
-        "org.freedesktop.DBus.Error.NoReply",
-        "org.freedesktop.DBus.Error.Timeout",
-        "org.freedesktop.DBus.Error.TimedOut",
-        "org.freedesktop.DBus.Error.Disconnected",
-        "org.freedesktop.DBus.Error.NoServer",
-        "org.freedesktop.DBus.Error.NoNetwork",
-    }
-)
-
-
-class DaemonUnreachable(Exception):
-    """The daemon cannot be asked: the message says why and how to start it."""
-
-
-class CommandFailed(Exception):
-    """The daemon was reached but what the command asked for did not happen (exit 1)."""
-
-
-class DaemonError(Exception):
-    """The daemon answered a call with a D-Bus error."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-        self.message = message
-
-    @property
-    def short_name(self) -> str:
-        """The error name's last part, e.g. ``NotFound`` for ``org.tmuxorc.Monitor1.Error.NotFound``."""
-        return self.name.rsplit(".", 1)[-1]
-
-
-def is_unreachable_error(name: str) -> bool:
-    """Whether a D-Bus error name means the daemon is not there (rather than that it refused)."""
-    return name in _UNREACHABLE_ERRORS or name.startswith("org.freedesktop.DBus.Error.Spawn.")
 
 
 def to_plain(value: Any) -> Any:
@@ -112,9 +80,12 @@ class MonitorClient:
     ...         print(await client.call("GetStatus"))
     """
 
-    def __init__(self, *, address: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.address = address if address is not None else os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+    def __init__(
+        self, *, address: str | None = None, timeout: float = DEFAULT_TIMEOUT, auto_start: bool = True
+    ) -> None:
+        self.address = address  # None: found when connecting (see client.address)
         self.timeout = timeout
+        self.auto_start = auto_start  # False: never let the bus activate the daemon for a call
         self._bus: MessageBus | None = None
         self._signal_handlers: list[tuple[set[str], SignalHandler]] = []
         self.daemon_left = asyncio.Event()
@@ -132,11 +103,9 @@ class MonitorClient:
         self.close()
 
     async def connect(self) -> None:
+        """Connect to the session bus (raises :class:`DaemonUnreachable` when there is none)."""
         if not self.address:
-            raise DaemonUnreachable(
-                "no session bus: DBUS_SESSION_BUS_ADDRESS is not set "
-                f"(run from a desktop or login session, or export it); then {START_HINT}"
-            )
+            self.address = session_bus_address()
         try:
             bus = MessageBus(bus_address=self.address)
             self._bus = await asyncio.wait_for(bus.connect(), self.timeout)
@@ -149,12 +118,14 @@ class MonitorClient:
         self._bus.add_message_handler(self._dispatch_signal)
 
     def close(self) -> None:
+        """Leave the bus (safe to call twice)."""
         if self._bus is not None:
             self._bus.disconnect()
             self._bus = None
 
     @property
     def bus(self) -> MessageBus:
+        """The connected dbus-fast bus."""
         if self._bus is None:
             raise RuntimeError("MonitorClient is not connected")
         return self._bus
@@ -168,13 +139,14 @@ class MonitorClient:
             member=member,
             signature=signature,
             body=list(body),
+            flags=MessageFlag.NONE if self.auto_start else MessageFlag.NO_AUTOSTART,
         )
         reply = await self._send(message, what=f"{member}()")
         if reply.message_type is MessageType.ERROR:
             name = reply.error_name or "org.freedesktop.DBus.Error.Failed"
             text = str(reply.body[0]) if reply.body else name
             if is_unreachable_error(name):
-                raise DaemonUnreachable(_unreachable_message(name, text))
+                raise DaemonUnreachable(unreachable_message(name, text))
             raise DaemonError(name, text)
         return [to_plain(value) for value in reply.body]
 
@@ -208,6 +180,7 @@ class MonitorClient:
                 raise DaemonUnreachable(f"the session bus refused a signal subscription: {reply.body}")
 
     async def name_has_owner(self) -> bool:
+        """Whether the daemon's name is owned on the bus right now."""
         message = Message(
             destination=_DBUS_NAME,
             path=_DBUS_PATH,
@@ -224,8 +197,7 @@ class MonitorClient:
             return await asyncio.wait_for(self.bus.call(message), self.timeout)
         except TimeoutError:
             raise DaemonUnreachable(
-                f"the daemon did not answer {what} within {self.timeout:g} s (is it hung?); "
-                f"check: systemctl --user status {UNIT_NAME}"
+                f"the daemon did not answer {what} within {self.timeout:g} s (is it hung?); {STATUS_HINT}"
             ) from None
         except (OSError, EOFError) as exc:
             raise DaemonUnreachable(f"lost the session bus connection: {exc}") from None
@@ -244,9 +216,3 @@ class MonitorClient:
             if signal.member in members:
                 handler(signal)
 
-
-def _unreachable_message(name: str, text: str) -> str:
-    short = name.rsplit(".", 1)[-1]
-    if short in {"ServiceUnknown", "NameHasNoOwner"} or ".Spawn." in name:
-        return f"the tmux-orc daemon is not running on this session bus ({text}); {START_HINT}"
-    return f"the tmux-orc daemon did not answer ({short}: {text}); check: systemctl --user status {UNIT_NAME}"
