@@ -77,6 +77,7 @@ class ClaudeAgent:
     generation: int
     started_at: float
     project: Path
+    env: dict[str, str] = field(default_factory=dict)  # what its pane was started with (HOME, API URL...)
 
     def shot(self, scenario: str, label: State, note: str = "", screen: str | None = None) -> Shot:
         return shoot(self.pane, scenario, label, self.started_at, note, screen)
@@ -244,7 +245,7 @@ class ClaudeLab:
         env.update(extra_env or {})
         pane = self.box.new_pane(self.session, window, project, env)
         pane.run("claude")
-        return ClaudeAgent(pane, self.generation, time.time(), project)
+        return ClaudeAgent(pane, self.generation, time.time(), project, env)
 
 
 # -- scenarios: Claude Code 2.x ------------------------------------------------------------------------
