@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from tests.harness.daemon import TMUX_ORCD, DaemonProcess
 from tests.harness.signals import SignalRecorder
 from tests.realagents import claude, codex
 from tests.realagents import fake_anthropic as fa
-from tests.realagents.harness import HEIGHT, WIDTH, Pane, TmuxBox, descendants, process_names
+from tests.realagents.harness import HEIGHT, WIDTH, Pane, ScreenTimeout, TmuxBox, descendants, process_names
 
 pytestmark = pytest.mark.realagent
 
@@ -73,6 +73,23 @@ def _export_to_server(box: TmuxBox, env: Mapping[str, str]) -> None:
             box.tmux("set-environment", "-g", key, value)
 
 
+def _first_turn(agent: claude.ClaudeAgent | codex.CodexAgent, fake: fa.FakeAnthropic) -> None:
+    """One turn answered with :data:`REPLY`: the conversation a resume must bring back. Under load a TUI
+    can drop the Enter typed right after the text; it is sent again only while no turn reached the fake."""
+    fake.push(fa.Text(REPLY))
+    turns = len(fake.turns())
+    agent.send("tell me the secret word")
+    for _ in range(3):
+        try:
+            agent.pane.wait_text(REPLY, timeout=20)
+            return
+        except ScreenTimeout:
+            if len(fake.turns()) > turns:
+                raise
+            agent.pane.keys("Enter")
+    agent.pane.wait_text(REPLY, timeout=WAIT)
+
+
 def _daemon(bus: PrivateBus, box: TmuxBox, root: Path, path: str, **extra: Any) -> DaemonProcess:
     daemon = DaemonProcess(bus.address, box.socket, root, **{**SETTINGS, **extra})
     # tmux gives a new window the PATH of the client that asked for it (the daemon), so the daemon must
@@ -101,17 +118,18 @@ def _window_panes(box: TmuxBox, session: str, window: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Recovered:
-    """What the daemon did about the crash, as seen over D-Bus and in the private tmux server."""
+    """What the daemon did about the crash, as seen over D-Bus, in /proc and in the private tmux server
+    (all gathered before the lab and its daemon are stopped: two daemons cannot share one bus name)."""
 
     crashed: list[Any]  # the AgentStateChanged signal to crashed
     finished: list[Any]  # the RecoveryFinished signal
-    new_pane: Pane
     agent_argv: list[str]  # argv of the CLI process under the new pane
     old_pane_gone: bool
-    daemon: DaemonProcess
+    resumed_screen: str  # the new pane once the resumed CLI shows the earlier reply (or the last look)
+    resumed_agent: dict[str, Any]  # GetAgent of the new pane once idle (or the last look)
 
 
-def _crash_and_recover(daemon: DaemonProcess, pane: Pane, session: str, window: str, kill: Any,
+def _crash_and_recover(daemon: DaemonProcess, pane: Pane, session: str, window: str, kill: Callable[[], Any],
                        names: tuple[str, ...], argv_has: tuple[str, ...]) -> Recovered:
     """Kill the PM's CLI (``kill()``), then follow the daemon's recovery to the CLI running again."""
     box = pane.box
@@ -137,36 +155,44 @@ def _crash_and_recover(daemon: DaemonProcess, pane: Pane, session: str, window: 
 
     found = wait_until(cli_argv, timeout=WAIT, what=f"{' '.join(argv_has)} under {new_pane.pane_id}")
     gone = wait_until(lambda: pane.pane_id not in _pane_ids(box), timeout=WAIT, what="the crashed pane closed")
-    return Recovered(crashed, finished, new_pane, found, gone, daemon)
+    try:
+        screen = new_pane.wait_text(REPLY, timeout=WAIT)
+    except ScreenTimeout as exc:
+        screen = exc.screen
+    try:
+        resumed = daemon.wait_state(new_pane.pane_id, "idle", timeout=WAIT)
+    except AssertionError:
+        resumed = next((a for a in daemon.agents() if a["pane_id"] == new_pane.pane_id), {})
+    return Recovered(crashed, finished, found, gone, screen, resumed)
 
 
-@pytest.fixture(scope="module")
-def claude_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Iterator[Recovered]:
-    _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
-    root = tmp_path_factory.mktemp("resume-claude")
+def recover_claude(bus: PrivateBus, root: Path, daemon_path: str | None = None, **extra: Any) -> Recovered:
+    """A Claude Code PM with one turn behind it, killed and recovered; the daemon finds programs on
+    ``daemon_path`` (default: the PATH the pane had, which holds the CLI)."""
     with claude.ClaudeLab(root / "lab") as lab:
         _open_server(lab.box, lab.session)
         agent = lab.launch("Claude-pm")  # bash in the pane, `claude` typed into it
         agent.wait_ready(timeout=WAIT)
         _export_to_server(lab.box, agent.env)
-        lab.fake.push(fa.Text(REPLY))
-        agent.send("what is the secret word?")
-        agent.pane.wait_text(REPLY, timeout=WAIT)
+        _first_turn(agent, lab.fake)
         agent.wait_ready(timeout=WAIT)
-        daemon = _daemon(session_bus, lab.box, root, agent.env["PATH"])
+        daemon = _daemon(bus, lab.box, root, daemon_path or agent.env["PATH"], **extra)
         try:
-            recovered = _crash_and_recover(
+            return _crash_and_recover(
                 daemon, agent.pane, lab.session, "Claude-pm",
                 lambda: agent.pane.signal_agent(claude.NAMES, signal.SIGKILL), claude.NAMES, ("--continue",))
-            resumed = claude.ClaudeAgent(recovered.new_pane, 2, 0.0, agent.project)
-            resumed.wait_ready(timeout=WAIT)
-            yield recovered
         finally:
             daemon.stop()
 
 
 @pytest.fixture(scope="module")
-def codex_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Iterator[Recovered]:
+def claude_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Recovered:
+    _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
+    return recover_claude(session_bus, tmp_path_factory.mktemp("resume-claude"))
+
+
+@pytest.fixture(scope="module")
+def codex_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Recovered:
     _require(codex.codex_bin(), f"Codex CLI {codex.CODEX}")
     root = tmp_path_factory.mktemp("resume-codex")
     with codex.CodexLab(root / "lab") as lab:
@@ -174,9 +200,7 @@ def codex_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: Privat
         agent = lab.launch("Codex-pm")
         agent.wait_ready(timeout=WAIT)
         _export_to_server(lab.box, agent.env)
-        lab.fake.push(fa.Text(REPLY))
-        agent.send("what is the secret word?")
-        agent.pane.wait_text(REPLY, timeout=WAIT)
+        _first_turn(agent, lab.fake)
         agent.wait_ready(timeout=WAIT)
         # Window names say the role: a Codex user names the PM window in `roles` (the prefix is Claude-).
         daemon = _daemon(session_bus, lab.box, root, agent.env["PATH"], roles=json.dumps({"Codex-pm": "pm"}))
@@ -187,10 +211,8 @@ def codex_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: Privat
             os.kill(pid, signal.SIGKILL)
 
         try:
-            recovered = _crash_and_recover(daemon, agent.pane, lab.session, "Codex-pm", kill, codex.NAMES,
-                                           ("resume", "--last"))
-            codex.CodexAgent(recovered.new_pane, 0.0).wait_ready(timeout=WAIT)
-            yield recovered
+            return _crash_and_recover(daemon, agent.pane, lab.session, "Codex-pm", kill, codex.NAMES,
+                                      ("resume", "--last"))
         finally:
             daemon.stop()
 
@@ -206,17 +228,26 @@ def test_crashed_pm_is_resumed_with_its_own_cli_command(which: str, request: pyt
 
 def test_claude_resumes_with_continue_and_its_conversation(claude_recovery: Recovered) -> None:
     assert "--continue" in claude_recovery.agent_argv, claude_recovery.agent_argv
-    claude_recovery.new_pane.wait_text(REPLY, timeout=WAIT)  # the earlier turn, shown again
+    assert REPLY in claude_recovery.resumed_screen, claude_recovery.resumed_screen  # the earlier turn, again
 
 
 def test_codex_resumes_the_last_session_and_its_conversation(codex_recovery: Recovered) -> None:
     args = codex_recovery.agent_argv
     assert args[args.index("resume") + 1:][:1] == ["--last"], args
-    codex_recovery.new_pane.wait_text(REPLY, timeout=WAIT)
+    assert REPLY in codex_recovery.resumed_screen, codex_recovery.resumed_screen
 
 
 @pytest.mark.parametrize("which", ["claude", "codex"])
 def test_daemon_sees_the_resumed_pm(which: str, request: pytest.FixtureRequest) -> None:
-    rec: Recovered = request.getfixturevalue(f"{which}_recovery")
-    agent = rec.daemon.wait_state(rec.new_pane.pane_id, "idle", timeout=WAIT)
-    assert agent["role"] == "pm" and agent["kind"] == which, agent
+    agent = request.getfixturevalue(f"{which}_recovery").resumed_agent
+    assert agent.get("state") == "idle" and agent["role"] == "pm" and agent["kind"] == which, agent
+
+
+@pytest.mark.xfail(strict=True, reason="tmux gives new-window the PATH of its client (the daemon), not the "
+                   "server's: a daemon whose PATH lacks the CLI (systemd's default user PATH) cannot resume it")
+def test_resume_finds_the_cli_on_the_users_path(tmp_path: Path, session_bus: PrivateBus) -> None:
+    """The user's PATH (the tmux server's global environment) holds the CLI; the service's does not."""
+    _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
+    rec = recover_claude(session_bus, tmp_path, f"{Path(shutil.which('tmux') or '/usr/bin/tmux').parent}:/usr/bin:/bin",
+                         starting_after=15)
+    assert rec.finished[2] is True, rec.finished
