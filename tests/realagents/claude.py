@@ -77,6 +77,7 @@ class ClaudeAgent:
     generation: int
     started_at: float
     project: Path
+    env: dict[str, str] = field(default_factory=dict)  # what its pane was started with (HOME, API URL...)
 
     def shot(self, scenario: str, label: State, note: str = "", screen: str | None = None) -> Shot:
         return shoot(self.pane, scenario, label, self.started_at, note, screen)
@@ -244,7 +245,7 @@ class ClaudeLab:
         env.update(extra_env or {})
         pane = self.box.new_pane(self.session, window, project, env)
         pane.run("claude")
-        return ClaudeAgent(pane, self.generation, time.time(), project)
+        return ClaudeAgent(pane, self.generation, time.time(), project, env)
 
 
 # -- scenarios: Claude Code 2.x ------------------------------------------------------------------------
@@ -483,3 +484,24 @@ def gen1_flow(lab: ClaudeLab) -> Iterator[Shot]:
     fake.clear()
     pane.signal_agent(NAMES, signal.SIGKILL)
     yield agent.shot("killed", State.CRASHED, "shell prompt after the kill", pane.wait_text("Killed", timeout=10))
+
+
+def ask_question(lab: ClaudeLab, scenario: str = "ask-question", window: str = "Claude-architect") -> Shot:
+    """The model calls ``AskUserQuestion``: `☐ Header`, the question, numbered options (waiting_input)."""
+    agent = lab.launch(window)
+    agent.wait_ready()
+    ask = fa.AskQuestion()
+    lab.fake.push(ask)
+    turns = len(lab.fake.turns())
+    agent.send("set up the service")
+    for _ in range(3):  # an Enter sent while the TUI is still taking the text can be lost: send it again
+        try:
+            screen = agent.pane.wait_text(ask.question, "Enter to select", timeout=15)
+            break
+        except ScreenTimeout:
+            if len(lab.fake.turns()) > turns:
+                raise  # the turn was sent: another Enter would answer the question
+            agent.pane.keys("Enter")
+    else:
+        screen = agent.pane.wait_text(ask.question, "Enter to select", timeout=15)
+    return agent.shot(scenario, State.WAITING_INPUT, "☐ Database / the question / ❯ 1. PostgreSQL …", screen)

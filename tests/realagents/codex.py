@@ -40,6 +40,7 @@ def title_busy(title: str) -> bool:
 class CodexAgent:
     pane: Pane
     started_at: float
+    env: dict[str, str] = field(default_factory=dict)  # what its pane was started with (HOME, CODEX_HOME...)
 
     def shot(self, scenario: str, label: State, note: str = "", screen: str | None = None) -> Shot:
         return shoot(self.pane, scenario, label, self.started_at, note, screen)
@@ -140,7 +141,7 @@ class CodexLab:
         }
         pane = self.box.new_pane(self.session, window, project, env)
         pane.run("codex")
-        return CodexAgent(pane, time.time())
+        return CodexAgent(pane, time.time(), env)
 
 
 def main_flow(lab: CodexLab) -> Iterator[Shot]:

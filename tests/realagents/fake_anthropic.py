@@ -62,7 +62,40 @@ class HttpError:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-Behaviour = Text | SlowStream | ToolUse | HttpError
+@dataclass(frozen=True)
+class AskQuestion:
+    """A ``tool_use`` of Claude Code's ``AskUserQuestion`` tool: one question with its options (2-4),
+    drawn as ``☐ Header``, the question, numbered options. Only a turn that offers the tool gets it."""
+
+    question: str = "Which database should the service use?"
+    header: str = "Database"
+    options: tuple[tuple[str, str], ...] = (
+        ("PostgreSQL", "Full SQL, good for concurrency"),
+        ("SQLite", "A file, no server"),
+    )
+    multi_select: bool = False
+
+    def tool_input(self) -> dict[str, Any]:
+        """The tool's input as its schema has it: ``{"questions": [{question, header, options, multiSelect}]}``."""
+        options = [{"label": label, "description": text} for label, text in self.options]
+        question = {"question": self.question, "header": self.header, "options": options,
+                    "multiSelect": self.multi_select}
+        return {"questions": [question]}
+
+
+Behaviour = Text | SlowStream | ToolUse | HttpError | AskQuestion
+
+
+def _tool_call(behaviour: ToolUse | AskQuestion) -> tuple[str, dict[str, Any]]:
+    """The tool name and input of a tool-calling behaviour."""
+    if isinstance(behaviour, AskQuestion):
+        return "AskUserQuestion", behaviour.tool_input()
+    return "Bash", {"command": behaviour.command, "description": behaviour.description}
+
+
+def offers_tool(body: dict[str, Any], name: str) -> bool:
+    """Whether a request lists the tool ``name`` among its ``tools``."""
+    return any(isinstance(tool, dict) and tool.get("name") == name for tool in body.get("tools") or ())
 
 
 def rate_limited(message: str = "Number of request tokens has exceeded your per-minute rate limit") -> HttpError:
@@ -167,6 +200,8 @@ class FakeAnthropic:
         if not is_turn(body):
             return False, Text("Fake session")
         with self._lock:
+            if self.script and isinstance(self.script[0], AskQuestion) and not offers_tool(body, "AskUserQuestion"):
+                return False, Text("Fake session")  # a side loop with tools, but not this one: keep the question
             return True, (self.script.popleft() if self.script else self.default)
 
     def _record(self, method: str, path: str, body: dict[str, Any], turn: bool, answer: str) -> None:
@@ -193,7 +228,9 @@ def _message(model: str, content: list[dict[str, Any]], stop_reason: str) -> dic
     }
 
 
-def stream_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: threading.Event) -> Iterator[str]:
+def stream_events(
+    behaviour: Text | SlowStream | ToolUse | AskQuestion, model: str, stop: threading.Event
+) -> Iterator[str]:
     """The SSE event sequence of one streamed reply."""
 
     def event(name: str, data: dict[str, Any]) -> str:
@@ -203,10 +240,11 @@ def stream_events(behaviour: Text | SlowStream | ToolUse, model: str, stop: thre
     start["stop_reason"] = None
     start["usage"] = {"input_tokens": 12, "output_tokens": 1}
     yield event("message_start", {"type": "message_start", "message": start})
-    if isinstance(behaviour, ToolUse):
-        block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": "Bash", "input": {}}
+    if isinstance(behaviour, ToolUse | AskQuestion):
+        name, tool_input = _tool_call(behaviour)
+        block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": {}}
         yield event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
-        args = json.dumps({"command": behaviour.command, "description": behaviour.description})
+        args = json.dumps(tool_input)
         for piece in (args[: len(args) // 2], args[len(args) // 2 :]):
             delta = {"type": "input_json_delta", "partial_json": piece}
             yield event("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
@@ -304,13 +342,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(behaviour.status, error, behaviour.headers)
             return
         if not body.get("stream"):
-            if isinstance(behaviour, ToolUse):
-                block = {
-                    "type": "tool_use",
-                    "id": f"toolu_{uuid.uuid4().hex[:24]}",
-                    "name": "Bash",
-                    "input": {"command": behaviour.command, "description": behaviour.description},
-                }
+            if isinstance(behaviour, ToolUse | AskQuestion):
+                name, tool_input = _tool_call(behaviour)
+                block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": tool_input}
                 self._send_json(200, _message(model, [block], "tool_use"))
                 return
             text = behaviour.text if isinstance(behaviour, Text) else "ok"
