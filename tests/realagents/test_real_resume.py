@@ -243,8 +243,6 @@ def test_daemon_sees_the_resumed_pm(which: str, request: pytest.FixtureRequest) 
     assert agent.get("state") == "idle" and agent["role"] == "pm" and agent["kind"] == which, agent
 
 
-@pytest.mark.xfail(strict=True, reason="tmux gives new-window the PATH of its client (the daemon), not the "
-                   "server's: a daemon whose PATH lacks the CLI (systemd's default user PATH) cannot resume it")
 def test_resume_finds_the_cli_on_the_users_path(tmp_path: Path, session_bus: PrivateBus) -> None:
     """The user's PATH (the tmux server's global environment) holds the CLI; the service's does not."""
     _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")

@@ -46,10 +46,22 @@ class TmuxPaneActions:
         directory kept exactly (:func:`commands.new_window`)."""
         args = commands.new_window(session_id, session, name, start_dir,
                                    f"{command}; exec \"${{SHELL:-/bin/sh}}\"")
-        out = await self._run(*args)
+        # tmux gives a new window the PATH of the client that asks for it: the user's (the server's
+        # global one), not the service's, must find the agent CLI.
+        path = await self.server_path()
+        out = await self._run(*args, env={"PATH": path} if path else None)
         pane_id, pid, index = [*out.split(), "", "", ""][:3]
         check_pane_id(pane_id)
         return OpenedWindow(pane_id, int(pid) if pid.isdigit() else 0, int(index) if index.isdigit() else 0)
+
+    async def server_path(self) -> str:
+        """PATH in the tmux server's global environment (the user's), "" when it has none."""
+        try:
+            out = await self._run("show-environment", "-g", "PATH")
+        except TmuxError:
+            return ""
+        line = out.strip()
+        return line[len("PATH="):] if line.startswith("PATH=") else ""
 
     async def kill_pane(self, pane_id: str) -> None:
         """``kill-pane``: the pane and its processes go."""

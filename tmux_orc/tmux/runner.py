@@ -56,15 +56,19 @@ def tmux_argv(socket: str | None, *args: str) -> list[str]:
 _NO_SERVER_HINTS = ("no server running", "error connecting to", "No such file or directory")
 
 
-async def run_tmux(*args: str, socket: str | None, timeout: float = 2.0, stdin: bytes | None = None) -> str:
-    """Run ``tmux [-S socket] ARGS...``; return stdout. Raises TmuxError / TmuxUnavailable / TimeoutError."""
+async def run_tmux(*args: str, socket: str | None, timeout: float = 2.0, stdin: bytes | None = None,
+                   env: Mapping[str, str] | None = None) -> str:
+    """Run ``tmux [-S socket] ARGS...``; return stdout. Raises TmuxError / TmuxUnavailable / TimeoutError.
+
+    ``env``: variables set for this tmux client on top of the daemon's (cleaned) environment.
+    """
     try:
         proc = await asyncio.create_subprocess_exec(
             *tmux_argv(socket, *args),
             stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=clean_environment(),
+            env={**clean_environment(), **(env or {})},
         )
     except FileNotFoundError as exc:
         raise TmuxUnavailable("tmux is not installed") from exc
