@@ -1,0 +1,23 @@
+"""What ``python -m tests.realagents.capture <cli>`` runs for the CLIs beyond Claude Code and Codex.
+
+Each entry: CLI name -> (corpus folder under tests/corpus/, version string for facts.json, a function that
+runs that CLI's scenarios in a lab under the given folder and returns their shots).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.realagents import gemini
+from tests.realagents.shots import Shot
+
+
+def _gemini(root: Path) -> list[Shot]:
+    with gemini.GeminiLab(root) as lab:
+        return [*gemini.main_flow(lab), *gemini.retrying_and_stopped(lab)]
+
+
+CAPTURES: dict[str, tuple[str, str, Callable[[Path], list[Shot]]]] = {
+    "gemini": ("gemini", f"gemini-cli {gemini.GEMINI}", _gemini),
+}
