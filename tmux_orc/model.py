@@ -45,6 +45,8 @@ class Kind(StrEnum):
     CODEX = "codex"
     GEMINI = "gemini"
     AIDER = "aider"
+    OPENCODE = "opencode"
+    QWEN = "qwen"
     SHELL = "shell"
     UNKNOWN = "unknown"
 

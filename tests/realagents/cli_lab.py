@@ -23,7 +23,7 @@ from tests.realagents.shots import Shot, shoot
 from tmux_orc.model import State
 
 PS1 = r"user@host:\w$ "
-SHELL_PROMPT = r"^user@host:\S*\$\s*$"
+SHELL_PROMPT = r"^user@host:\S*\$[\s─]*$"  # bash prompt (a TUI rule may be left to its right)
 
 
 def argv_of(pid: int) -> list[str]:
@@ -73,6 +73,17 @@ class CliAgent:
             raise AssertionError(f"agent process not found under {self.pane.pane_id}: {process_tree(self.pane)}")
         os.kill(pid, sig)
         return pid
+
+    def signal_tree(self, sig: signal.Signals) -> list[int]:
+        """Send ``sig`` to every process under the pane's shell (a CLI that relaunches itself under a
+        launcher freezes or dies whole, as with job control); returns the pids."""
+        pids = descendants(self.pane.pane_pid())
+        if not pids:
+            raise AssertionError(f"no process under {self.pane.pane_id}")
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        return pids
 
     def send(self, text: str, settle: float = 0.3) -> None:
         self.pane.type(text)

@@ -62,6 +62,10 @@ def chat_server_error(status: int = 500) -> HttpError:
     return HttpError(500, "server_error", "The server had an error while processing your request.")
 
 
+def chat_bad_request() -> HttpError:
+    return HttpError(400, "invalid_request_error", "Invalid value for 'messages': the request could not be parsed.")
+
+
 def has_tools(body: dict[str, Any]) -> bool:
     """An agent loop turn: streamed and offering tools."""
     return bool(body.get("stream")) and bool(body.get("tools"))

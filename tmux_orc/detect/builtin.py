@@ -158,15 +158,24 @@ G_CONFIRM = r"(?i)allow execution\b|apply this change\?|\ballow once\b|waiting f
 G_DIALOG = r"(?i)^do you (?:want to proceed|trust this folder)"
 G_BUSY = r"(?i)\(esc to cancel,\s*[\dhms ]+\)"
 G_ERROR = r"(?i)^[✕×]\s*\[?api error\b"
+G_PLACEHOLDER = r"Type your message(?: or @path/to/file)?"
+# A transcript entry starts with its glyph (reply, error, info) or the echoed prompt; "ℹ This request
+# failed. Press F12…" is the footnote of the error entry above it, not an entry of its own.
+G_ENTRY = r"^(?:[✦✕]\s|ℹ\s(?!This request failed\b)|> \S)"
 
 # fmt: off
 GEMINI = Profile(
     kind=Kind.GEMINI,
-    description="Gemini CLI: boxed '│ > ' input, spinner '(esc to cancel, 12s)'",
+    description="Gemini CLI: boxed '│ > ' input (0.61: a bare ' > ' line under a rule), spinner '(esc to cancel, 12s)'",
     shape=ScreenShape(
-        prompts=(PromptShape("gemini.box", re.compile(r"^[>*!]\s?(?P<text>.*)$")),),
-        placeholders=(re.compile(r"Type your message(?: or @path/to/file)?"),),
-        entry=re.compile(r"^(?:[✦✕ℹ]\s|> \S)"),
+        prompts=(
+            PromptShape("gemini.box", re.compile(r"^[>*!]\s?(?P<text>.*)$")),
+            # 0.61 draws no box: a rule, a mode hint, the ' > ' line, a blank line, then a two-line
+            # footer (workspace / sandbox / model).
+            PromptShape("gemini.line", re.compile(r"^[>*!]\s(?P<text>.*)$"), boxed=False, max_below=4),
+        ),
+        placeholders=(re.compile(G_PLACEHOLDER),),
+        entry=re.compile(G_ENTRY),
         cursors="●❯›>",
     ),
     rules=table(
@@ -186,7 +195,11 @@ GEMINI = Profile(
 A_LIMIT = r"^(?:litellm\.)?RateLimitError\b|\brate limit exceeded\b"
 A_CONFIRM = r"\(Y\)es/\(N\)o"
 A_BUSY = r"(?i)^\W{0,3}(?:waiting for\b|thinking\b|updating repo map|scanning repo)|^retrying in [\d.]+ seconds"
-A_ERROR = r"^(?:litellm\.)?(?:APIConnectionError|InternalServerError|ServiceUnavailableError|APIError)\b"
+# litellm's exception (aider prints it as "litellm.<Name>Error: ..."), e.g. a 400 it does not retry
+A_ERROR = (
+    r"^litellm\.\w+Error\b"
+    r"|^(?:APIConnectionError|InternalServerError|ServiceUnavailableError|APIError|BadRequestError)\b"
+)
 
 # fmt: off
 AIDER = Profile(

@@ -35,6 +35,10 @@ AGENT_PATTERNS: tuple[ProgramPattern, ...] = (
         ("/site-packages/aider/",),
         frozenset({"aider", "aider.main"}),
     ),
+    # opencode: a native binary (npm opencode-ai ships it as bin/opencode.exe; comm "opencode").
+    ProgramPattern(Kind.OPENCODE, frozenset({"opencode", "opencode.exe"}), ("opencode-",), ("/opencode-ai/",)),
+    # Qwen Code: node .bin/qwen, which relaunches itself as node --expose-gc .../@qwen-code/qwen-code/cli.js.
+    ProgramPattern(Kind.QWEN, frozenset({"qwen"}), ("qwen-",), ("@qwen-code/qwen-code",)),
 )
 
 SHELLS: frozenset[str] = frozenset({"bash", "zsh", "sh", "dash", "fish", "ksh", "tcsh", "csh", "mksh"})
