@@ -125,7 +125,13 @@ def main_flow(lab: AiderLab) -> Iterator[Shot]:
         pane.wait_regex(r"Retrying in [\d.]+ seconds"),
     )
     fake.clear()  # the next retry gets an answer
-    wait_ready(agent)
+    pane.wait_text("Hello from the fake model.")
+    yield agent.shot(
+        "429-recovered",
+        State.IDLE,
+        "a retry got through: the RateLimitError lines stay above the reply and the `>` prompt",
+        wait_ready(agent),
+    )
 
     fake.push(*[fc.chat_server_error(500)] * 30)
     agent.send("and again")
@@ -136,7 +142,12 @@ def main_flow(lab: AiderLab) -> Iterator[Shot]:
         pane.wait_text("InternalServerError", "Retrying in"),
     )
     fake.clear()
-    wait_ready(agent)
+    yield agent.shot(
+        "500-recovered",
+        State.IDLE,
+        "a retry got through: the InternalServerError lines stay above the reply and the `>` prompt",
+        wait_ready(agent),
+    )
 
     fake.push(fc.chat_bad_request())
     agent.send("bad request")

@@ -192,14 +192,22 @@ GEMINI = Profile(
 # fmt: on
 
 # --- Aider -------------------------------------------------------------------------------------------
-A_LIMIT = r"^(?:litellm\.)?RateLimitError\b|\brate limit exceeded\b"
+# Aider prints litellm's exception as "litellm.<Name>Error: ..."; a frame of the spinner it replaces may be
+# left in front of it ("░litellm.RateLimitError: ...").
+A_LIMIT = r"^\W{0,3}(?:litellm\.)?RateLimitError\b|\brate limit exceeded\b"
 A_CONFIRM = r"\(Y\)es/\(N\)o"
-A_BUSY = r"(?i)^\W{0,3}(?:waiting for\b|thinking\b|updating repo map|scanning repo)|^retrying in [\d.]+ seconds"
-# litellm's exception (aider prints it as "litellm.<Name>Error: ..."), e.g. a 400 it does not retry
+A_BUSY = r"(?i)^\W{0,3}(?:waiting for\b|thinking\b|updating repo map|scanning repo)"
 A_ERROR = (
-    r"^litellm\.\w+Error\b"
+    r"^\W{0,3}litellm\.\w+Error\b"
     r"|^(?:APIConnectionError|InternalServerError|ServiceUnavailableError|APIError|BadRequestError)\b"
 )
+# A failed request is retried after "Retrying in 0.2 seconds...": blocked on the API while that line is the
+# last one, or is followed by the spinner of the next attempt or by the next failure. Followed by any other
+# text (read as a pair of lines), a retry got through and the reply streams.
+A_RETRYING = r"^Retrying in [\d.]+ seconds\b"
+A_RECOVERED = r"^Retrying in [\d.]+ seconds\.{0,3} (?!\W*(?i:waiting for\b|litellm\.|\w+Error\b))\S"
+# A finished exchange ends with its token report: a new entry, so errors retried before it are history.
+A_ENTRY = r"^(?:\w+)?> \S|^Tokens: [\d.,]+k? sent\b"
 
 # fmt: off
 AIDER = Profile(
@@ -207,17 +215,19 @@ AIDER = Profile(
     description="Aider: '> ' (or 'architect> ') prompt as the last line; (Y)es/(N)o questions",
     shape=ScreenShape(
         prompts=(PromptShape("aider.prompt", re.compile(r"^(?:\w+)?>\s?(?P<text>.*)$"), boxed=False, max_below=0),),
-        entry=re.compile(r"^(?:\w+)?> \S"),
+        entry=re.compile(A_ENTRY),
         cursors="",
     ),
     rules=table(
-        ("aider.rate-limit", RATE_LIMITED, "live",  A_LIMIT,   ANY),
-        ("aider.confirm",    WAITING,      "live",  A_CONFIRM, NO_PROMPT),
-        ("aider.busy",       WORKING,      "live",  A_BUSY,    ANY),
-        ("aider.error",      ERROR,        "tail",  A_ERROR,   PROMPT_SHOWN),
-        ("aider.typed",      UNSUBMITTED,  "input", TYPED,     ANY),
-        ("aider.prompt",     IDLE,         "input", EMPTY,     ANY),
-        ("aider.streaming",  WORKING,      "tail",  TYPED,     NO_PROMPT),  # output streams, no prompt
+        ("aider.confirm",    WAITING,      "live",  A_CONFIRM,   NO_PROMPT),
+        ("aider.recovered",  WORKING,      "live",  A_RECOVERED, NO_PROMPT),
+        ("aider.rate-limit", RATE_LIMITED, "live",  A_LIMIT,     ANY),
+        ("aider.retrying",   ERROR,        "live",  A_RETRYING,  NO_PROMPT),
+        ("aider.busy",       WORKING,      "live",  A_BUSY,      ANY),
+        ("aider.error",      ERROR,        "tail",  A_ERROR,     PROMPT_SHOWN),
+        ("aider.typed",      UNSUBMITTED,  "input", TYPED,       ANY),
+        ("aider.prompt",     IDLE,         "input", EMPTY,       ANY),
+        ("aider.streaming",  WORKING,      "tail",  TYPED,       NO_PROMPT),  # output streams, no prompt
     ),
 )
 
