@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,8 +89,12 @@ def main_flow(lab: AiderLab) -> Iterator[Shot]:
 
     fake.push(fa.SlowStream(seconds=20, first_delay=5))
     pane.keys("Enter")
-    time.sleep(2)
-    yield agent.shot("thinking", State.WORKING, "`░█ Waiting for openai/gpt-4o` before the first token")
+    yield agent.shot(
+        "thinking",
+        State.WORKING,
+        "`░█ Waiting for openai/gpt-4o` before the first token",
+        pane.wait_text("Waiting for"),
+    )
     pane.wait_text("tick tick")
     yield agent.shot("streaming", State.WORKING, "reply streaming, no prompt")
 

@@ -82,6 +82,14 @@ def gemini_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
 
 
 @pytest.fixture(scope="module")
+def gemini_old_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import gemini
+
+    binary = gemini.gemini_bin(gemini.GEMINI_OLD)
+    return _more_shots("gemini-0.30", binary, f"Gemini CLI {gemini.GEMINI_OLD}", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def opencode_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
     from tests.realagents import opencode
 

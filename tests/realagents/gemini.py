@@ -28,8 +28,16 @@ PROMPT = " >   Type your message or @path/to/file"
 RESUME = "gemini --resume latest"
 
 
-def gemini_bin() -> Path:
-    return AGENTS_DIR / "gemini" / "node_modules" / ".bin" / "gemini"
+GEMINI_OLD = "0.30.1"  # an older release (boxed prompt), also pinned in scripts/install-agents
+
+
+def gemini_prefix(release: str = GEMINI) -> Path:
+    """The npm prefix of a pinned release (``gemini`` for the newest, ``gemini-<version>`` for older)."""
+    return AGENTS_DIR / ("gemini" if release == GEMINI else f"gemini-{release}")
+
+
+def gemini_bin(release: str = GEMINI) -> Path:
+    return gemini_prefix(release) / "node_modules" / ".bin" / "gemini"
 
 
 def is_gemini(pid: int) -> bool:
@@ -58,8 +66,9 @@ def title_busy(title: str) -> bool:
 class GeminiLab(CliLab):
     """A tmux server and a fake Gemini API."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bin_dir: Path | None = None) -> None:
         super().__init__(root, fg.FakeGemini(), session="gemini-team")
+        self.bin_dir = bin_dir or gemini_bin().parent
 
     def start(self, window: str, args: str = "") -> CliAgent:
         env = {
@@ -69,7 +78,7 @@ class GeminiLab(CliLab):
             "NO_BROWSER": "1",
         }
         command = f"gemini -m {MODEL} {args}".strip()
-        return self.launch(window, command, env, [gemini_bin().parent], is_gemini, _settings)
+        return self.launch(window, command, env, [self.bin_dir], is_gemini, _settings)
 
 
 def ready(agent: CliAgent, screen: str) -> bool:

@@ -18,6 +18,11 @@ def _gemini(root: Path) -> list[Shot]:
         return [*gemini.main_flow(lab), *gemini.retrying_and_stopped(lab)]
 
 
+def _gemini_old(root: Path) -> list[Shot]:
+    with gemini.GeminiLab(root, gemini.gemini_bin(gemini.GEMINI_OLD).parent) as lab:
+        return [*gemini.main_flow(lab), *gemini.retrying_and_stopped(lab)]
+
+
 def _opencode(root: Path) -> list[Shot]:
     with opencode.OpencodeLab(root) as lab:
         return [*opencode.main_flow(lab), *opencode.stopped(lab)]
@@ -35,6 +40,7 @@ def _aider(root: Path) -> list[Shot]:
 
 CAPTURES: dict[str, tuple[str, str, Callable[[Path], list[Shot]]]] = {
     "gemini": ("gemini", f"gemini-cli {gemini.GEMINI}", _gemini),
+    "gemini-0.30": ("gemini-0.30", f"gemini-cli {gemini.GEMINI_OLD}", _gemini_old),
     "opencode": ("opencode", f"opencode {opencode.OPENCODE}", _opencode),
     "qwen": ("qwen", f"qwen-code {qwen.QWEN}", _qwen),
     "aider": ("aider", f"aider {aider.AIDER}", _aider),

@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_chat as fc
@@ -41,6 +42,13 @@ def is_qwen(pid: int) -> bool:
     )
 
 
+def is_turn(body: dict[str, Any]) -> bool:
+    """A streamed request with tools, unless it is the auto-memory side call (kept out even when the
+    setting above is ignored by another release)."""
+    messages = body.get("messages") or []
+    return fc.has_tools(body) and "Managed memory" not in str(messages[-1:])
+
+
 def _settings(home: Path, _project: Path) -> None:
     (home / ".qwen").mkdir(parents=True, exist_ok=True)
     settings = {
@@ -51,6 +59,9 @@ def _settings(home: Path, _project: Path) -> None:
         "ui": {"hideTips": True, "enableFollowupSuggestions": False},
         "tools": {"useRipgrep": False},
         "model": {"name": MODEL},
+        # managed auto-memory runs a streamed side call *with tools* after turns ("Managed memory has
+        # TWO directories…"), indistinguishable from a turn by its shape
+        "memory": {"enableManagedAutoMemory": False, "enableManagedAutoDream": False},
     }
     (home / ".qwen" / "settings.json").write_text(json.dumps(settings, indent=2))
 
@@ -59,7 +70,7 @@ class QwenLab(CliLab):
     """A tmux server and a fake Chat Completions API."""
 
     def __init__(self, root: Path) -> None:
-        super().__init__(root, fc.FakeChat(model=MODEL), session="qwen-team")
+        super().__init__(root, fc.FakeChat(model=MODEL, turn_if=is_turn), session="qwen-team")
 
     def start(self, window: str, args: str = "") -> CliAgent:
         env = {

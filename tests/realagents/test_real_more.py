@@ -55,6 +55,14 @@ def test_gemini_state(gemini_shots: dict[str, Shot], scenario: str) -> None:
     assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
+@pytest.mark.parametrize("scenario", GEMINI)
+def test_gemini_old_state(gemini_old_shots: dict[str, Shot], scenario: str) -> None:
+    """0.30.1: the prompt between two rules, no quota dialog; the same rules must hold."""
+    shot = gemini_old_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
+
+
 def test_gemini_title_carries_state(gemini_shots: dict[str, Shot]) -> None:
     assert "Ready" in gemini_shots["fresh-prompt"].pane.title
     assert "Working" in gemini_shots["streaming"].pane.title
