@@ -1,6 +1,6 @@
 """Capture golden screens from the real CLIs into tests/corpus/.
 
-    .venv/bin/python -m tests.realagents.capture [claude] [codex]
+    .venv/bin/python -m tests.realagents.capture [claude] [codex] [gemini] [opencode] [qwen] [aider]
 
 Writes ``<label>-real-<scenario>.txt`` (``capture-pane -p`` text), ``titles.json`` (file -> pane
 title), ``facts.json`` (file -> the process facts that decide it when the screen alone cannot) and
@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tests.realagents import claude, codex
+from tests.realagents import claude, codex, more_captures
 from tests.realagents.harness import REPO
 from tests.realagents.shots import Shot
 
@@ -43,7 +43,7 @@ def save(shots: Iterable[Shot], folder: Path, version: str) -> list[Shot]:
     facts = {
         s.filename: {
             "version": version,
-            "kind": s.facts.kind.value if s.facts else None,
+            "kind": s.facts.kind if s.facts else None,
             "agent_alive": s.facts.agent_alive if s.facts else None,
             "stopped": s.facts.stopped if s.facts else None,
             "shell_in_foreground": s.facts.shell_in_foreground if s.facts else None,
@@ -74,6 +74,9 @@ def main(argv: list[str]) -> int:
             capture_claude(Path(tmp))
         if "codex" in which:
             capture_codex(Path(tmp))
+        for name, (folder, version, shots_of) in more_captures.CAPTURES.items():
+            if name in which:
+                save(shots_of(Path(tmp) / name), CORPUS / folder, version)
     return 0
 
 

@@ -61,3 +61,50 @@ def codex_shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     _require(codex.codex_bin(), f"Codex CLI {codex.CODEX}")
     with codex.CodexLab(tmp_path_factory.mktemp("codex")) as lab:
         yield _by_scenario(list(codex.main_flow(lab)))
+
+
+# --- Gemini CLI, opencode, Qwen Code, Aider (tests/realagents/more_captures.py runs the same flows) -------
+
+
+def _more_shots(name: str, binary: Path, what: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import more_captures
+
+    _require(binary, what)
+    _folder, _version, shots_of = more_captures.CAPTURES[name]
+    return _by_scenario(shots_of(tmp_path_factory.mktemp(name)))
+
+
+@pytest.fixture(scope="module")
+def gemini_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import gemini
+
+    return _more_shots("gemini", gemini.gemini_bin(), f"Gemini CLI {gemini.GEMINI}", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def gemini_old_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import gemini
+
+    binary = gemini.gemini_bin(gemini.GEMINI_OLD)
+    return _more_shots("gemini-0.30", binary, f"Gemini CLI {gemini.GEMINI_OLD}", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def opencode_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import opencode
+
+    return _more_shots("opencode", opencode.opencode_bin(), f"opencode {opencode.OPENCODE}", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def qwen_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import qwen
+
+    return _more_shots("qwen", qwen.qwen_bin(), f"Qwen Code {qwen.QWEN}", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def aider_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Shot]:
+    from tests.realagents import aider
+
+    return _more_shots("aider", aider.aider_bin(), f"Aider {aider.AIDER}", tmp_path_factory)

@@ -2,6 +2,8 @@
 
 A folder may hold ``titles.json`` (file -> the pane title at capture time) and ``facts.json`` (file ->
 the process facts read from /proc then): both are what the daemon would have seen with that screen.
+``pending.json`` (file -> why) lists real screens the detector does not name right yet: their label
+test is a strict xfail, so it reports when a change starts getting them right.
 """
 
 from __future__ import annotations
@@ -42,19 +44,30 @@ def _facts(path: Path, kind: Kind, expected: State) -> ProcessFacts:
     return replace(alive(kind), stopped=bool(recorded.get("stopped")))
 
 
-def _cases(folder: Path) -> list[tuple[Path, str, Kind]]:
+def _cases(folder: Path) -> list[Any]:
     labels_file = folder / "labels.json"
     if not labels_file.is_file():
         return []
     labels: dict[str, str] = json.loads(labels_file.read_text(encoding="utf-8"))
+    pending_file = folder / "pending.json"
+    pending: dict[str, str] = json.loads(pending_file.read_text(encoding="utf-8")) if pending_file.is_file() else {}
     kind = Kind.CLAUDE
     for candidate in Kind:
         if folder.name.startswith(str(candidate)):
             kind = candidate
-    return [(folder / name, label, kind) for name, label in sorted(labels.items())]
+    return [
+        pytest.param(
+            folder / name,
+            label,
+            kind,
+            marks=[pytest.mark.xfail(strict=True, reason=pending[name])] if name in pending else [],
+            id=f"{folder.name}/{name}",
+        )
+        for name, label in sorted(labels.items())
+    ]
 
 
-def _all_cases() -> list[tuple[Path, str, Kind]]:
+def _all_cases() -> list[Any]:
     cases = _cases(SHARED_CORPUS)
     if OWN_CORPUS.is_dir():
         for folder in sorted(p for p in OWN_CORPUS.iterdir() if p.is_dir()):
@@ -63,7 +76,8 @@ def _all_cases() -> list[tuple[Path, str, Kind]]:
 
 
 CASES = _all_cases()
-IDS = [f"{path.parent.name}/{path.name}" for path, _label, _kind in CASES]
+# The words-never-crash check holds for every real screen, pending or not.
+PLAIN_CASES = [pytest.param(*case.values, id=case.id) for case in CASES]
 
 
 def test_shared_corpus_present() -> None:
@@ -72,7 +86,7 @@ def test_shared_corpus_present() -> None:
     assert _cases(SHARED_CORPUS), "labels.json is empty"
 
 
-@pytest.mark.parametrize(("path", "label", "kind"), CASES, ids=IDS)
+@pytest.mark.parametrize(("path", "label", "kind"), CASES)
 def test_screen_gives_its_label(path: Path, label: str, kind: Kind) -> None:
     screen = path.read_text(encoding="utf-8")
     expected = State(label)
@@ -80,7 +94,7 @@ def test_screen_gives_its_label(path: Path, label: str, kind: Kind) -> None:
     assert verdict.state is expected, f"{verdict.rule}: {verdict.detail} {verdict.evidence}"
 
 
-@pytest.mark.parametrize(("path", "label", "kind"), CASES, ids=IDS)
+@pytest.mark.parametrize(("path", "label", "kind"), PLAIN_CASES)
 def test_words_never_crash_a_live_agent(path: Path, label: str, kind: Kind) -> None:
     verdict = look(path.read_text(encoding="utf-8"), alive(kind), title=_title(path)).verdict
     assert verdict.state is not State.CRASHED

@@ -25,4 +25,5 @@ def test_crash_detail_only_from_the_last_shell_lines() -> None:
 def test_describe_profiles_lists_every_rule() -> None:
     lines = describe_profiles(DEFAULT_PROFILES)
     assert any(line.strip().startswith("claude.spinner") for line in lines)
-    assert sum(1 for line in lines if line.startswith("[")) == 5
+    assert sum(1 for line in lines if line.startswith("[")) == len(DEFAULT_PROFILES.by_kind)  # a heading per kind
+    assert len(DEFAULT_PROFILES.by_kind) == 7  # claude, codex, gemini, aider, opencode, qwen, shell

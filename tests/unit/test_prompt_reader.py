@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.detect_helpers import alive, look
-from tests.unit.test_corpus import CASES, IDS, _facts, _title
+from tests.unit.test_corpus import PLAIN_CASES, _facts, _title
 from tmux_orc.detect.prompt import message_submitted, prompt_is_empty, prompt_text
 from tmux_orc.model import Kind, State
 
@@ -22,7 +22,7 @@ CODEX_SKILLS = (
 )
 
 
-@pytest.mark.parametrize(("path", "label", "kind"), CASES, ids=IDS)
+@pytest.mark.parametrize(("path", "label", "kind"), PLAIN_CASES)
 def test_delivery_reads_the_prompt_as_detection_does(path: Path, label: str, kind: Kind) -> None:
     screen = path.read_text(encoding="utf-8")
     verdict = look(screen, _facts(path, kind, State(label)), title=_title(path)).verdict
