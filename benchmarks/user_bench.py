@@ -317,7 +317,8 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
         if loaded and cycles:
             base = percentile(cycles, 0.5)
             with_procs = percentile(loaded, 0.5)
-            row[f"cycle p50 +{args.host_processes} procs ms"] = f"{with_procs:.1f} ({100 * (with_procs / base - 1):+.0f}%)"
+            change = 100 * (with_procs / base - 1)
+            row[f"cycle p50 +{args.host_processes} procs ms"] = f"{with_procs:.1f} ({change:+.0f}%)"
     finally:
         bus.disconnect()
         daemon.terminate()
