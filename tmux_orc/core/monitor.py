@@ -105,6 +105,8 @@ class MonitorCore:
         self.started_at = clock()
         self._full_refresh_countdown = 0
         self._sample_cursor = 0
+        # (panes, every N cycles) of the legacy cross-check; the rollout samples less once a stage is proven
+        self.sample_plan: Callable[[], tuple[int, int]] = lambda: (SAMPLES_PER_CYCLE, 1)
         self.profiles = load_profiles(settings.rules_file)
         self._cycle_lock = asyncio.Lock()
 
@@ -253,9 +255,10 @@ class MonitorCore:
         """
         others = [r for r in agents if r.view.strategy != LEGACY and not r.pane.dead and r.observation]
         legacy = self.strategies.get(LEGACY)
-        if not others or legacy is None:
+        count, every = self.sample_plan()
+        if not others or legacy is None or count <= 0 or self.cycles % max(1, every):
             return
-        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(SAMPLES_PER_CYCLE, len(others)))]
+        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(count, len(others)))]
         self._sample_cursor += len(picked)
         try:
             result = await asyncio.wait_for(legacy.capture([r.pane for r in picked], full=True),

@@ -24,7 +24,7 @@ from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
 from tmux_orc.core.plugins import StrategyContext, load_plugins
 from tmux_orc.core.recovery import RecoveryManager, policy_from_settings
-from tmux_orc.core.rollout import HealthRules, RolloutManager
+from tmux_orc.core.rollout import HealthRules, RolloutManager, initial_stage
 from tmux_orc.core.service import MonitorService
 from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
@@ -113,10 +113,12 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         for strategy in strategies.values():
             stack.push_async_callback(strategy.aclose)
         source = ControlPaneSource(client, SubprocessPaneSource(socket, timeout))
-        rollout = RolloutManager(stage=settings.rollout_stage, rules=_health_rules(settings),
-                                 auto=settings.rollout_auto)
+        stage = initial_stage(settings.rollout_stage, explicit="rollout_stage" in settings.model_fields_set,
+                              new_strategy=settings.new_strategy)
+        rollout = RolloutManager(stage=stage, rules=_health_rules(settings), auto=settings.rollout_auto)
         tracker = StateTracker()
         core = MonitorCore(settings, source, strategies, assign_strategies=lambda sessions: {}, tracker=tracker)
+        core.sample_plan = rollout.sampling  # the legacy cross-check samples less once a stage is proven
         tmux = functools.partial(run_tmux, socket=socket, timeout=settings.command_timeout)
 
         recovery = RecoveryManager(core, policy_from_settings(settings))
