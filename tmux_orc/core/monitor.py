@@ -24,7 +24,7 @@ from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role, State
-from tmux_orc.procfs import ProcessTable, read_process_table
+from tmux_orc.procfs import ProcessTable, read_process_trees
 from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class MonitorCore:
         hub: EventHub | None = None,
         tracker: StateTracker | None = None,
         clock: Callable[[], float] = time.time,
-        read_processes: Callable[[], ProcessTable] = read_process_table,
+        read_processes: Callable[[Sequence[int]], ProcessTable] = read_process_trees,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -153,7 +153,8 @@ class MonitorCore:
         report.panes = len(panes)
         self._assignment = self.assign_strategies({p.session for p in panes})
         try:
-            table = await asyncio.to_thread(self.read_processes)
+            # only the process trees under the panes: the cost follows the agents, not the host
+            table = await asyncio.to_thread(self.read_processes, [p.pane_pid for p in panes])
         except OSError as exc:
             # Without process facts nothing can be decided safely: keep every state as it is.
             report.errors.append(f"/proc: {exc}")
