@@ -17,13 +17,13 @@ from tmux_orc.config import Settings
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
-from tmux_orc.core.tracker import AgentRecord, StateTracker
+from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.detect.roles import role_from_window
-from tmux_orc.model import AgentEvent, AgentView, Kind, PaneInfo, Role, State
+from tmux_orc.model import AgentEvent, AgentView, Kind, Observation, PaneInfo, Role, State
 from tmux_orc.procfs import ProcessTable, read_process_trees
 from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable
 
@@ -282,21 +282,35 @@ class MonitorCore:
         facts = replace(rec.facts, tool_cpu_seconds=None)
         inputs = (facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
+        same_inputs = inputs == rec.inputs and not rec.hook_pending
+        # the title may animate while working: screen_keys reads it without its spinner frame
+        same_but_title = not rec.hook_pending and inputs[:1] + inputs[2:] == rec.inputs[:1] + rec.inputs[2:]
+        kept = self._still_working(rec, prev, screen, now) if same_but_title else None
         if (
             prev is not None
             and prev.verdict.state in TIMELESS_STATES
             and (screen is None or screen == rec.screen)
-            and inputs == rec.inputs
-            and not rec.hook_pending
+            and same_inputs
         ):
             # Same screen, same facts, and a state no clock can change: the verdict stands.
             tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
             observation = replace(prev, at=now, tools=tools)
             report.classify_skipped += 1
+        elif kept is not None:
+            observation = kept
+            rec.inputs = inputs
+            report.classify_skipped += 1
         else:
             if screen is not None:
                 rec.screen = screen
             observation = classify(rec.screen, rec.pane, rec.facts, prev, self._context(rec, now), self.profiles)
+            keys = screen_keys(rec.screen, rec.pane.title) if observation.verdict.state is State.WORKING else None
+            if prev is not None and rec.hash_stale and keys is not None and rec.keys is not None \
+                    and keys.progress == rec.keys.progress:
+                # Only clocks moved since the last progress seen without classification: unchanged since then.
+                observation = replace(observation, unchanged_since=min(observation.unchanged_since,
+                                                                       prev.unchanged_since))
+            rec.keys, rec.hash_stale = keys, False
             rec.inputs = inputs
         old = self.tracker.observe(rec, observation, now)
         if old is None:
@@ -312,6 +326,30 @@ class MonitorCore:
             )
             report.transitions.append(update)
         self.hub.emit(update)
+
+    def _still_working(self, rec: AgentRecord, prev: Observation | None, screen: str | None,
+                       now: float) -> Observation | None:
+        """The observation of a working agent whose screen changed only in clocks, counters and
+        spinner frames: the verdict stands without running the rules. None when the rules must run
+        (another meaning, or a screen frozen for half the stuck threshold: the stuck check decides)."""
+        if prev is None or prev.verdict.state is not State.WORKING or rec.keys is None:
+            return None
+        if (screen is not None and screen != rec.screen) or rec.pane.title != rec.inputs[1]:
+            keys = screen_keys(screen if screen is not None else rec.screen, rec.pane.title)
+            if keys.meaning != rec.keys.meaning:
+                return None
+        else:
+            keys = rec.keys
+        progressed = keys.progress != rec.keys.progress
+        since = now if progressed else prev.unchanged_since
+        if now - since >= self.settings.stuck_after / 2:
+            return None
+        if screen is not None:
+            rec.screen = screen
+        rec.keys = keys
+        rec.hash_stale = rec.hash_stale or progressed
+        tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
+        return replace(prev, at=now, tools=tools, unchanged_since=since)
 
     # --- requests from clients -------------------------------------------------------------------
     def report_event(self, target: str, event: str, details: Mapping[str, str]) -> AgentView:
