@@ -109,6 +109,11 @@ class MonitorCore:
         self.sample_plan: Callable[[], tuple[int, int]] = lambda: (SAMPLES_PER_CYCLE, 1)
         self.profiles = load_profiles(settings.rules_file)
         self._cycle_lock = asyncio.Lock()
+        # change-driven readings between cycles (core.follow): what they published, for the next report
+        self._carried: list[AgentUpdated] = []
+        self.confirm_at: dict[str, float] = {}  # agent id -> when a reading can confirm its new state
+        self.on_meaning_changed: Callable[[str], None] | None = None  # pane id whose observed state changed
+        self.rereads = 0
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
@@ -118,6 +123,8 @@ class MonitorCore:
             try:
                 await self._cycle(report)
             finally:
+                report.transitions[:0] = self._carried  # published between cycles: alerts see them now
+                self._carried.clear()
                 report.duration_ms = (time.perf_counter() - t0) * 1000.0
                 self.cycles += 1
                 self.last_cycle_ms = report.duration_ms
@@ -198,16 +205,20 @@ class MonitorCore:
             self.hub.emit(AgentAppeared(rec.view))
         return rec
 
-    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport) -> dict[str, str]:
-        """Screens of the agents' panes, each group captured by its strategy, groups concurrently."""
+    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport,
+                       full: bool | None = None) -> dict[str, str]:
+        """Screens of the agents' panes, each group captured by its strategy, groups concurrently.
+
+        ``full`` None: every ``full_refresh_every`` cycles all panes, else those that may have changed."""
         groups: dict[str, list[PaneInfo]] = {}
         for rec in agents:
             if not rec.pane.dead:
                 groups.setdefault(rec.view.strategy, []).append(rec.pane)
-        self._full_refresh_countdown -= 1
-        full = self._full_refresh_countdown <= 0
-        if full:
-            self._full_refresh_countdown = self.settings.full_refresh_every
+        if full is None:
+            self._full_refresh_countdown -= 1
+            full = self._full_refresh_countdown <= 0
+            if full:
+                self._full_refresh_countdown = self.settings.full_refresh_every
 
         async def run(name: str, panes: list[PaneInfo]) -> tuple[str, CaptureResult | BaseException, float]:
             t0 = time.perf_counter()
@@ -312,7 +323,15 @@ class MonitorCore:
                                                                        prev.unchanged_since))
             rec.keys, rec.hash_stale = keys, False
             rec.inputs = inputs
+        before = prev.verdict.state if prev is not None else None
         old = self.tracker.observe(rec, observation, now)
+        due = rec.debouncer.confirm_due()
+        if due is not None and self.followable(rec):
+            self.confirm_at[rec.view.id] = due
+        else:
+            self.confirm_at.pop(rec.view.id, None)
+        if observation.verdict.state != before and self.on_meaning_changed is not None:
+            self.on_meaning_changed(rec.pane.pane_id)
         if old is None:
             old = self.tracker.touch_activity(rec, rec.pane.window_activity)
             if old is not None:
@@ -350,6 +369,41 @@ class MonitorCore:
         rec.hash_stale = rec.hash_stale or progressed
         tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
         return replace(prev, at=now, tools=tools, unchanged_since=since)
+
+    # --- readings between cycles (driven by tmux's change notifications, see core.follow) ----------
+    def followable(self, rec: AgentRecord) -> bool:
+        """True when a change may be read at once: a live agent on a non-legacy strategy (the legacy
+        strategy stays as it was; crashes are decided by the cycle's process facts)."""
+        return (rec.view.strategy != LEGACY and rec.view.strategy in self.strategies and not rec.pane.dead
+                and rec.facts.agent_pid is not None and rec.observation is not None)
+
+    def followed_sessions(self) -> set[str]:
+        """Session ids (``$3``) holding at least one followable agent."""
+        return {rec.pane.session_id for rec in self.tracker.records.values()
+                if rec.pane.session_id and self.followable(rec)}
+
+    async def reread(self, pane_ids: set[str]) -> CycleReport:
+        """Capture and classify now the followable agents in these panes and those whose new state is
+        due for confirmation; states publish as in a cycle (the next cycle's report carries them)."""
+        async with self._cycle_lock:
+            now = self.clock()
+            report = CycleReport(started=now)
+            due = {agent_id for agent_id, at in self.confirm_at.items() if at <= now}
+            for agent_id in due:
+                self.confirm_at.pop(agent_id, None)
+            if not self.running or not self.tmux_connected:
+                return report
+            agents = [rec for rec in self.tracker.records.values()
+                      if (rec.pane.pane_id in pane_ids or rec.view.id in due) and self.followable(rec)]
+            if not agents:
+                return report
+            self.rereads += 1
+            screens = await self._capture(agents, report, full=True)
+            for rec in agents:
+                if rec.pane.pane_id in screens:
+                    self._classify(rec, screens[rec.pane.pane_id], now, report)
+            self._carried.extend(report.transitions)
+            return report
 
     # --- requests from clients -------------------------------------------------------------------
     def report_event(self, target: str, event: str, details: Mapping[str, str]) -> AgentView:

@@ -149,7 +149,7 @@ class StateTracker:
         """Feed one observation; return the old view when the published view changed."""
         rec.observation = observation
         confirmed = rec.hook_pending and hook_confirms(observation.verdict, tuple(rec.events))
-        published = rec.debouncer.feed(observation.verdict, hook_confirmed=confirmed)
+        published = rec.debouncer.feed(observation.verdict, at=now, hook_confirmed=confirmed)
         rec.hook_pending = False
         if published is None:
             return None

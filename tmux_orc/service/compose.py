@@ -5,6 +5,7 @@ Lifecycle is one AsyncExitStack: what is opened here is closed here, in reverse 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -19,6 +20,7 @@ from dbus_fast.aio import MessageBus
 from tmux_orc.config import Settings
 from tmux_orc.core.alerting import AlertDispatcher
 from tmux_orc.core.alerts import NotificationManager
+from tmux_orc.core.follow import follow_changes
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
@@ -33,6 +35,7 @@ from tmux_orc.detect.profiles import load_profiles
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
+from tmux_orc.tmux.notify import OutputWatch
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import run_tmux
 from tmux_orc.tmux.source import ControlPaneSource
@@ -155,6 +158,17 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                 except OSError as exc:
                     log.warning("cannot write %s: %s", service.settings.metrics_file, exc)
 
+        # change-driven readings between cycles: tmux's %output names the panes that changed
+        watch = OutputWatch(socket, command_timeout=timeout)
+        watch.on_structure = service.wake  # a window or session came or went: reconcile soon
+        follower = asyncio.create_task(follow_changes(core, watch), name="tmux-orc-follow-changes")
+
+        async def stop_following() -> None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+            await watch.close()
+
+        stack.push_async_callback(stop_following)
         service.add_cycle_hook(recovery.on_cycle, touches_agents=True)
         service.add_cycle_hook(alerts.on_cycle, touches_agents=True)
         service.add_cycle_hook(record)
