@@ -38,7 +38,8 @@ async def test_a_pane_counts_as_changed_on_new_letters_only(tmux_srv: TmuxTestSe
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     spinner = tmux_srv.new_session("a", "spin", f"sh -c {quote(SPINNER)}")
-    asker = tmux_srv.new_window("a", "ask", f"sh -c {quote(f'read x < {fifo}; echo Do you want to proceed; sleep 600')}")
+    ask = f"read x < {fifo}; echo Do you want to proceed; sleep 600"
+    asker = tmux_srv.new_window("a", "ask", f"sh -c {quote(ask)}")
     other = tmux_srv.new_session("b", "elsewhere", f"sh -c {quote(SPINNER)}")
     structure: list[bool] = []
     watch = OutputWatch(str(tmux_srv.socket))
