@@ -136,12 +136,16 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
         core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
         metrics = MetricsCollector()
+        # change-driven readings between cycles: tmux's %output names the panes that changed
+        watch = OutputWatch(socket, command_timeout=timeout)
 
         def metrics_dict() -> dict[str, Any]:
             return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
                     "recoveries": recovery.started, "recoveries_started": recovery.started,
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
-                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors}
+                    "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors,
+                    "rereads": core.rereads, "output_notifications": watch.notifications,
+                    "output_changes": watch.changes}
 
         service = MonitorService(settings, core, rollout, recovery, metrics_dict)
 
@@ -158,8 +162,6 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                 except OSError as exc:
                     log.warning("cannot write %s: %s", service.settings.metrics_file, exc)
 
-        # change-driven readings between cycles: tmux's %output names the panes that changed
-        watch = OutputWatch(socket, command_timeout=timeout)
         watch.on_structure = service.wake  # a window or session came or went: reconcile soon
         follower = asyncio.create_task(follow_changes(core, watch), name="tmux-orc-follow-changes")
 
