@@ -17,6 +17,10 @@ directories pointed at private ones) watches them, and the script measures from 
   pane and capturing all of them, pipelined, as ``cycle_bench.py`` does).
 - memory: the daemon's RSS, and its growth per agent over the smallest size of the run.
 - ``GetStatus`` p99 while it monitors, and the cycle with 2,000 extra idle processes on the host.
+
+Measuring starts once the daemon runs steadily: every agent seen and, unless the stage is ``off``, the
+rollout stage proven healthy (``promote_after`` cycles, after which the legacy cross-check samples one
+pane every ten cycles). ``--quick`` skips that wait.
 """
 
 from __future__ import annotations
@@ -213,6 +217,18 @@ async def wait_ready(bus: MessageBus, size: int, timeout: float = 120.0) -> None
     raise RuntimeError(f"the daemon did not see {size} agents within {timeout:.0f}s")
 
 
+async def wait_proven(bus: MessageBus, timeout: float) -> None:
+    """Steady state: the rollout stage proved healthy, so the legacy cross-check samples its least."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = await call(bus, "GetRollout")
+        assert isinstance(info, dict)
+        rules, health = info["rules"], info["health"]
+        if info["stage"] == "off" or health["healthy_cycles"] >= rules["promote_after"]:
+            return
+        await asyncio.sleep(1.0)
+
+
 async def cpu_window(daemon_pid: int, server_pid: int, seconds: float) -> tuple[float, float]:
     """(daemon incl. children, tmux server) CPU seconds over ``seconds``."""
     d0, s0 = tree_ticks(daemon_pid), own_ticks(server_pid)
@@ -282,6 +298,7 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
     try:
         await wait_ready(bus, size)
         await wait_cycles(watcher, 3, 60)
+        await wait_proven(bus, args.warmup)
         watcher.cycles.clear()
         daemon_cpu, server_cpu = await cpu_window(daemon.pid, bench.server_pid, window)
         cycles = list(watcher.cycles)
@@ -379,10 +396,12 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=12, help="permission dialogs drawn per size")
     parser.add_argument("--host-processes", type=int, default=2000)
     parser.add_argument("--loaded-cycles", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=120.0,
+                        help="seconds at most to wait for the rollout stage to prove healthy before measuring")
     parser.add_argument("--plain", action="store_true", help="an aligned text table instead of markdown")
     args = parser.parse_args()
     if args.quick:
-        args.window, args.probes, args.loaded_cycles = 10.0, 5, 4
+        args.window, args.probes, args.loaded_cycles, args.warmup = 10.0, 5, 4, 0.0
     started = time.monotonic()
     rows = asyncio.run(run(args))
     load = os.getloadavg()

@@ -1,7 +1,8 @@
 """Between cycles: read a pane as soon as tmux reports it changed, and confirm a new state ~100 ms later.
 
 The full reconciliation (list, /proc, every pane that may have changed) still runs every ``interval``
-in :class:`~tmux_orc.core.monitor.MonitorCore`; this loop only adds readings of the panes a
+in :class:`~tmux_orc.core.monitor.MonitorCore` (between its full refreshes it leaves out the panes
+followed here, which are read when they print news); this loop adds readings of the panes a
 :class:`ChangeFeed` names (coalesced by the feed) and of agents whose new state waits for its
 confirming reading (:meth:`~tmux_orc.detect.debounce.Debouncer.confirm_due`).
 """
@@ -31,10 +32,14 @@ class ChangeFeed(Protocol):
     def forget(self, pane_id: str) -> None:
         """The pane's observed state changed: whatever it prints next is news."""
 
+    def watching(self) -> set[str]:
+        """The sessions whose changes are reported now (attached and connected)."""
+
 
 async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
     """Run until cancelled: the feed's changed panes and due confirmations are read at once."""
     core.on_meaning_changed = feed.forget
+    core.watching = feed.watching
     watched_at = -1
     while True:
         try:

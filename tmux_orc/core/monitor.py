@@ -113,6 +113,7 @@ class MonitorCore:
         self._carried: list[AgentUpdated] = []
         self.confirm_at: dict[str, float] = {}  # agent id -> when a reading can confirm its new state
         self.on_meaning_changed: Callable[[str], None] | None = None  # pane id whose observed state changed
+        self.watching: Callable[[], set[str]] = set  # session ids whose panes' changes are followed now
         self.rereads = 0
 
     # --- the cycle -------------------------------------------------------------------------------
@@ -180,7 +181,15 @@ class MonitorCore:
             self.hub.emit(AgentVanished(view))
 
         phase("discover")
-        screens = await self._capture(agents, report)
+        self._full_refresh_countdown -= 1
+        full = self._full_refresh_countdown <= 0
+        if full:
+            self._full_refresh_countdown = self.settings.full_refresh_every
+        watched = self.watching()
+        # A pane the change feed follows is read the moment it prints news (core.follow): between full
+        # refreshes the cycle leaves it out, and its verdict stands on the last reading.
+        todo = agents if full else [r for r in agents if not (self.followable(r) and r.pane.session_id in watched)]
+        screens = await self._capture(todo, report, full=full)
         phase("capture")
         for rec in agents:
             if not rec.pane.dead and table.get(rec.pane.pane_pid) is None:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _LINE_LIMIT = 1 << 22  # longest line read from tmux (a capture of a very wide pane)
 _STDERR_LINES = 5
+OUTPUT_BATCH = 0.05  # seconds: an output client reads what piled up this often, not one wake-up per line
 # Commands that run further tmux commands: each of those gets a reply block of its own.
 _NESTING = {"if-shell", "if", "source-file", "source", "confirm-before", "confirm", "command-prompt"}
 _NESTING |= {"display-menu", "menu", "display-popup", "popup"}
@@ -124,7 +125,7 @@ class _Connection:
     """One running ``tmux -C`` process: its pipes, the replies still owed, and the reader tasks."""
 
     def __init__(self, proc: asyncio.subprocess.Process, max_in_flight: int,
-                 on_notification: NotificationHandler | None = None) -> None:
+                 on_notification: NotificationHandler | None = None, batch: float | None = None) -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.proc = proc
         self.stdin = proc.stdin
@@ -137,6 +138,8 @@ class _Connection:
         self.attached: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_LINES)
         self.on_notification = on_notification
+        self.batch = batch  # seconds between reads (lines handled in batches), None: line by line
+        self._block: tuple[list[str], list[str]] | None = None  # (begin's time/number/flags, output lines)
         self._reader = asyncio.create_task(self._read_stdout(proc.stdout), name="tmux-control-reader")
         self._stderr = asyncio.create_task(self._read_stderr(proc.stderr), name="tmux-control-stderr")
 
@@ -158,28 +161,46 @@ class _Connection:
             future.cancel()  # no-op once answered; else its late reply is dropped unread
 
     async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
-        block: tuple[list[str], list[str]] | None = None  # (begin's time/number/flags, output lines)
         try:
-            while True:
-                raw = await stdout.readline()
-                if not raw:
-                    break
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                if block is not None:
-                    guard = line.split(" ")
-                    if guard[0] in ("%end", "%error") and guard[1:] == block[0]:
-                        self._finish(block[0], block[1], ok=guard[0] == "%end")
-                        block = None
-                    else:
-                        block[1].append(line)
-                elif line.startswith("%begin "):
-                    block = (line.split(" ")[1:], [])
-                elif not self._notification(line):
-                    self.close_with(f"tmux control protocol out of step at {line[:60]!r}")
-                    break
+            if self.batch is None:
+                while raw := await stdout.readline():
+                    if not self._line(raw.decode("utf-8", "replace").rstrip("\n")):
+                        break
+            else:
+                await self._read_batches(stdout, self.batch)
         except (ValueError, asyncio.LimitOverrunError, ConnectionError) as exc:
             self.close_with(f"tmux control connection broke: {exc}")
         await self._reap()
+
+    async def _read_batches(self, stdout: asyncio.StreamReader, pause: float) -> None:
+        """Whatever arrived, then a pause: an output client's lines handled a batch per wake-up."""
+        rest = b""
+        while chunk := await stdout.read(_LINE_LIMIT):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            if len(rest) > _LINE_LIMIT:
+                raise ValueError("line from tmux too long")
+            for raw in lines:
+                if not self._line(raw.decode("utf-8", "replace")):
+                    return
+            await asyncio.sleep(pause)
+
+    def _line(self, line: str) -> bool:
+        """One line from tmux; False when the protocol is out of step (the connection is closed)."""
+        block = self._block
+        if block is not None:
+            guard = line.split(" ")
+            if guard[0] in ("%end", "%error") and guard[1:] == block[0]:
+                self._finish(block[0], block[1], ok=guard[0] == "%end")
+                self._block = None
+            else:
+                block[1].append(line)
+        elif line.startswith("%begin "):
+            self._block = (line.split(" ")[1:], [])
+        elif not self._notification(line):
+            self.close_with(f"tmux control protocol out of step at {line[:60]!r}")
+            return False
+        return True
 
     def _finish(self, guard: list[str], lines: list[str], *, ok: bool) -> None:
         """A whole reply block arrived: hand it to the oldest request (ours carry flags 1)."""
@@ -339,7 +360,8 @@ class ControlClient:
             except OSError as exc:
                 self.last_error = f"cannot run {self.tmux}: {exc.strerror}"
                 raise TmuxDisconnected(self.last_error) from None
-            conn = _Connection(proc, self.max_in_flight, self.on_notification)
+            batch = OUTPUT_BATCH if self.output_pause_after is not None else None
+            conn = _Connection(proc, self.max_in_flight, self.on_notification, batch)
             try:
                 await asyncio.wait_for(asyncio.shield(conn.attached), self.connect_timeout)
             except TimeoutError:

@@ -70,6 +70,10 @@ class OutputWatch:
         """The sessions with an output client attached now."""
         return {sid for sid, client in self._clients.items() if client.connected}
 
+    def watching(self) -> set[str]:
+        """The sessions whose changes are reported now (see :attr:`sessions`)."""
+        return self.sessions
+
     async def watch(self, sessions: set[str]) -> None:
         """Keep one output client attached to each of ``sessions`` (ids like ``$3``), none elsewhere.
 
