@@ -79,7 +79,8 @@ async def measure(bus: MessageBus, pid: int, size: int, cycles: int) -> dict[str
     row["GetStatus p99"] = f"{percentile(latencies, 0.99):.2f}"
     row["rss MB"] = f"{rss_kb(pid) / 1024:.1f}"
     agents = await call(bus, "ListAgents")
-    assert isinstance(agents, list) and len(agents) >= size, f"daemon sees {len(agents)} agents"
+    assert isinstance(agents, list), agents
+    assert len(agents) >= size, f"daemon sees {len(agents)} agents"
     return row
 
 

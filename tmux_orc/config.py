@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(None, description="TOML file of extra detection rules")
 
     # --- rollout of monitoring strategies
-    rollout_stage: RolloutStage = RolloutStage.OFF  # initial stage when none was set and persisted
+    # initial stage when none was persisted: every session on the new strategy (a plugin named as
+    # new_strategy starts at canary unless a stage is configured); `off` is the operator's choice
+    rollout_stage: RolloutStage = RolloutStage.FULL
     rollout_canary_fraction: float = Field(0.1, ge=0, le=1)
     rollout_partial_fraction: float = Field(0.5, ge=0, le=1)
     rollout_auto: bool = True

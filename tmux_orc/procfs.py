@@ -1,9 +1,14 @@
-"""One read of /proc per cycle, shared by every pane (the per-cycle layer of the seed's LayeredCache)."""
+"""One read of /proc per cycle, shared by every pane (the per-cycle layer of the seed's LayeredCache).
+
+The cycle reads only the process trees under the panes' pids (:func:`read_process_trees`, through
+``/proc/PID/task/TID/children``), so its cost follows the agents, not the host's process count; the
+whole-machine scan (:func:`read_process_table`) is the fallback where the kernel has no children files.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tmux_orc.model import ProcessInfo
@@ -117,4 +122,53 @@ def read_process_table(proc: str = PROC) -> ProcessTable:
             info = read_process(int(name), proc)
             if info is not None:
                 processes.append(info)
+    return ProcessTable.from_processes(processes)
+
+
+def children_files_available(proc: str = PROC) -> bool:
+    """True when the kernel lists each thread's children (``CONFIG_PROC_CHILDREN``, on in common kernels)."""
+    return os.path.exists(f"{proc}/{os.getpid()}/task/{os.getpid()}/children")
+
+
+def child_pids(pid: int, proc: str = PROC) -> list[int]:
+    """Children of ``pid`` (of every one of its threads); [] when it vanished."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"{proc}/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"{proc}/{pid}/task/{tid}/children", "rb") as fh:
+                out.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue  # the thread ended between the listing and the read
+    return out
+
+
+def read_process_trees(roots: Iterable[int], proc: str = PROC, max_depth: int = 9) -> ProcessTable:
+    """The processes under ``roots`` (each root included), ``max_depth`` levels down.
+
+    The same :class:`ProcessTable` the detectors read, holding only these trees. Falls back to
+    :func:`read_process_table` (raising OSError as it does) when children files are unavailable.
+    """
+    if not children_files_available(proc):
+        return read_process_table(proc)
+    processes: list[ProcessInfo] = []
+    seen: set[int] = set()
+    frontier = [pid for pid in dict.fromkeys(roots) if pid > 0]
+    for _depth in range(max_depth + 1):
+        nxt: list[int] = []
+        for pid in frontier:
+            if pid in seen:
+                continue
+            seen.add(pid)
+            info = read_process(pid, proc)
+            if info is None:
+                continue
+            processes.append(info)
+            nxt.extend(child_pids(pid, proc))
+        if not nxt:
+            break
+        frontier = nxt
     return ProcessTable.from_processes(processes)

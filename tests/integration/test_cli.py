@@ -40,7 +40,7 @@ def test_status_and_agents(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> Non
     status = cli_json(d, "monitor", "status")
     assert isinstance(status, dict)
     assert status["running"] is True and status["tmux_connected"] is True
-    assert status["agents"] == 2 and status["rollout_stage"] == "off"
+    assert status["agents"] == 2 and status["rollout_stage"] == "full"  # the default: the new strategy
     text = d.cli("monitor", "status")
     assert text.returncode == 0 and text.stdout.splitlines()[0].split() == ["running:", "yes"]
 
@@ -60,7 +60,7 @@ def test_status_and_agents(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> Non
 
 def test_rollout_show_set_and_invalid(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
     team(tmux_srv)
-    d = daemon(tmux_srv, rollout_auto="false")
+    d = daemon(tmux_srv, rollout_auto="false", rollout_stage="off")
     shown = cli_json(d, "monitor", "rollout")
     assert isinstance(shown, dict)
     assert shown["stage"] == "off"

@@ -81,8 +81,8 @@ def test_errors_have_contract_names(tmux_srv: TmuxTestServer, daemon: StartDaemo
 def test_rollout_start_stop_and_properties(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
     team(tmux_srv)
     d = daemon(tmux_srv)
-    assert d.call("GetRolloutStage") == ["off"]
-    assert d.call("SetRolloutStage", "s", "canary") == ["off"]
+    assert d.call("GetRolloutStage") == ["full"]  # a fresh install watches every session with the new strategy
+    assert d.call("SetRolloutStage", "s", "canary") == ["full"]
     assert d.call("GetRolloutStage") == ["canary"]
     prop = busctl(d.address, "get-property", names.BUS_NAME, names.OBJECT_PATH, names.INTERFACE, "RolloutStage")
     assert prop.strip() == 's "canary"'

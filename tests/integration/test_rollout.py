@@ -45,7 +45,7 @@ def settle(d: DaemonProcess, count: int) -> None:
 
 def test_stages_assign_sessions_stably(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
     names = sessions(tmux_srv, 20)
-    d = daemon(tmux_srv, rollout_auto="false")
+    d = daemon(tmux_srv, rollout_auto="false", rollout_stage="off")
     settle(d, 20)
     assert set(strategy_by_session(d).values()) == {"polling"}
     d.call("SetRolloutStage", "s", "canary")
@@ -71,7 +71,7 @@ def test_stages_assign_sessions_stably(tmux_srv: TmuxTestServer, daemon: StartDa
 def test_failing_plugin_is_rolled_back_and_agents_keep_state(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
     sessions(tmux_srv, 6)
     d = daemon(tmux_srv, strategy_plugins='["example-broken", "example-invalid", "missing-one"]',
-               new_strategy="example-broken", rollout_canary_fraction=0.34)
+               new_strategy="example-broken", rollout_canary_fraction=0.34, rollout_stage="off")
     settle(d, 6)
     before = {a["id"]: (a["state"], a["state_since"]) for a in d.agents()}
     assert all(state == "idle" for state, _ in before.values())
@@ -93,7 +93,8 @@ def test_failing_plugin_is_rolled_back_and_agents_keep_state(tmux_srv: TmuxTestS
 @needs_example
 def test_healthy_plugin_is_promoted_stage_by_stage(tmux_srv: TmuxTestServer, daemon: StartDaemon) -> None:
     sessions(tmux_srv, 4)
-    d = daemon(tmux_srv, strategy_plugins='["example"]', new_strategy="example", rollout_promote_after=4)
+    d = daemon(tmux_srv, strategy_plugins='["example"]', new_strategy="example", rollout_promote_after=4,
+               rollout_stage="off")
     settle(d, 4)
     with SignalRecorder(d.address) as signals:
         d.call("SetRolloutStage", "s", "canary")

@@ -6,8 +6,16 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from tmux_orc.procfs import CLOCK_TICKS, _parse_stat, read_process, read_process_table
+from tmux_orc.procfs import (
+    CLOCK_TICKS,
+    _parse_stat,
+    children_files_available,
+    read_process,
+    read_process_table,
+    read_process_trees,
+)
 
 
 def test_parse_stat_with_parentheses_and_spaces_in_comm() -> None:
@@ -42,3 +50,34 @@ def test_cpu_time_of_a_real_process() -> None:
         proc.wait()
     me = read_process(os.getpid())
     assert me is not None and me.child_cpu_seconds - before.child_cpu_seconds >= 0.45
+
+
+def test_process_trees_hold_the_panes_trees_and_nothing_else() -> None:
+    """Only what runs under the given roots is read: a process elsewhere on the host is not in the table."""
+    root = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        deadline = time.monotonic() + 10
+        table = read_process_trees([root.pid])
+        while len(table.children(root.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            table = read_process_trees([root.pid])
+        assert table.get(root.pid) is not None
+        assert [c.comm for c in table.children(root.pid)] == ["sleep", "sleep"]
+        assert bystander.pid not in table.by_pid and os.getpid() not in table.by_pid
+        assert read_process_trees([999_999_999]).by_pid == {}  # a pane whose process is gone
+    finally:
+        for proc in (root, bystander):
+            proc.kill()
+            proc.wait()
+
+
+def test_process_trees_fall_back_to_a_full_scan_without_children_files(tmp_path: Path) -> None:
+    """A /proc without children files (CONFIG_PROC_CHILDREN off): every process is read instead."""
+    for pid, ppid in ((1, 0), (7, 1), (8, 1)):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (p{pid}) S {ppid} {pid} {pid} 0 -1 0 0 0 0 0 1 1 0 0 20 0")
+        (tmp_path / str(pid) / "cmdline").write_bytes(f"p{pid}\0".encode())
+    assert not children_files_available(str(tmp_path))
+    table = read_process_trees([7], str(tmp_path))
+    assert sorted(table.by_pid) == [1, 7, 8]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tmux_orc.core.rollout import HealthRules, HealthSample, RolloutManager, bucket, sessions_on_new, stage_fraction
+from tmux_orc.core.rollout import (
+    SAMPLE_EVERY_WHEN_PROVEN,
+    SAMPLES_WHILE_JUDGING,
+    HealthRules,
+    HealthSample,
+    RolloutManager,
+    bucket,
+    initial_stage,
+    sessions_on_new,
+    stage_fraction,
+)
 from tmux_orc.model import RolloutStage
 
 SESSIONS = [f"proj{n:02d}" for n in range(20)]
@@ -68,3 +78,47 @@ def test_auto_off_neither_promotes_nor_rolls_back() -> None:
 def test_off_stage_ignores_samples() -> None:
     m = RolloutManager(stage=RolloutStage.OFF)
     assert m.feed(HealthSample(panes=4, errors=4)) is None
+
+
+def test_fresh_install_starts_on_the_new_strategy_and_a_plugin_at_canary() -> None:
+    full, off = RolloutStage.FULL, RolloutStage.OFF
+    assert initial_stage(full, explicit=False, new_strategy="concurrent") is full
+    assert initial_stage(full, explicit=False, new_strategy="my-plugin") is RolloutStage.CANARY
+    assert initial_stage(full, explicit=True, new_strategy="my-plugin") is full  # configured: kept
+    assert initial_stage(off, explicit=True, new_strategy="concurrent") is off  # the operator's choice
+
+
+def test_saved_old_default_off_gives_way_to_the_configured_stage() -> None:
+    m = RolloutManager(stage=RolloutStage.FULL)
+    m.restore(RolloutStage.OFF, operator_set=False, frozen=False)  # saved by a release whose default was off
+    assert m.stage is RolloutStage.FULL
+    m.restore(RolloutStage.OFF, operator_set=True, frozen=False)  # an operator chose off: kept
+    assert m.stage is RolloutStage.OFF
+    m = RolloutManager(stage=RolloutStage.FULL)
+    m.restore(RolloutStage.OFF, operator_set=False, frozen=True)  # a rollback led there: kept, frozen
+    assert m.stage is RolloutStage.OFF and m.frozen
+    m = RolloutManager(stage=RolloutStage.FULL)
+    m.restore(RolloutStage.PARTIAL, operator_set=False, frozen=False)  # earned by promotion: kept
+    assert m.stage is RolloutStage.PARTIAL
+
+
+def test_cross_check_samples_less_once_proven_and_still_judges_disagreement() -> None:
+    m = RolloutManager(stage=RolloutStage.FULL, rules=HealthRules(promote_after=5, min_cycles=3))
+    assert m.sampling() == (SAMPLES_WHILE_JUDGING, 1)
+    for _ in range(7):  # judged from the third cycle on (min_cycles)
+        assert m.feed(healthy()) is None
+    assert m.sampling() == (1, SAMPLE_EVERY_WHEN_PROVEN)
+    sparse_ok = HealthSample(panes=4, ms_per_pane=1.0)  # a cycle without a sample
+    for cycle in range(60):
+        sample = HealthSample(panes=4, ms_per_pane=1.0, sampled=1) if cycle % 10 == 0 else sparse_ok
+        assert m.feed(sample) is None
+    # samples are few per cycle window now, so the rate is taken over the latest samples
+    assert m.figures()["disagreement_samples"] > m.rules.window / SAMPLE_EVERY_WHEN_PROVEN
+    decision = None
+    for cycle in range(200):
+        wrong = HealthSample(panes=4, ms_per_pane=1.0, sampled=1, disagreements=1)
+        decision = m.feed(wrong if cycle % 10 == 0 else sparse_ok)
+        if decision is not None:
+            break
+    assert decision is not None and "disagreement" in decision.reason and m.stage is RolloutStage.PARTIAL
+    assert m.sampling() == (SAMPLES_WHILE_JUDGING, 1)  # a new stage is judged with the full sample again

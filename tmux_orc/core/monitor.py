@@ -18,7 +18,7 @@ from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, Eve
 from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessReader, ServerUnavailable
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
-from tmux_orc.core.tracker import AgentRecord, StateTracker
+from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.catalog import Catalog
 from tmux_orc.detect.engine import DetectContext, classify, hook_state
@@ -26,7 +26,7 @@ from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.detect.rules import Profiles
-from tmux_orc.model import AgentEvent, AgentView, PaneInfo, Role, State, is_agent_kind
+from tmux_orc.model import AgentEvent, AgentView, Observation, PaneInfo, Role, State, is_agent_kind
 from tmux_orc.procfs import ProcessTable
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,14 @@ class MonitorCore:
         self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
         self._early_events: dict[str, list[AgentEvent]] = {}  # pane id -> hook events before it was seen
+        # (panes, every N cycles) of the legacy cross-check; the rollout samples less once a stage is proven
+        self.sample_plan: Callable[[], tuple[int, int]] = lambda: (SAMPLES_PER_CYCLE, 1)
+        # change-driven readings between cycles (core.follow): what they published, for the next report
+        self._carried: list[AgentUpdated] = []
+        self.confirm_at: dict[str, float] = {}  # agent id -> when a reading can confirm its new state
+        self.on_meaning_changed: Callable[[str], None] | None = None  # pane id whose observed state changed
+        self.watching: Callable[[], set[str]] = set  # session ids whose panes' changes are followed now
+        self.rereads = 0
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
@@ -120,6 +128,8 @@ class MonitorCore:
             try:
                 await self._cycle(report)
             finally:
+                report.transitions[:0] = self._carried  # published between cycles: alerts see them now
+                self._carried.clear()
                 report.duration_ms = (time.perf_counter() - t0) * 1000.0
                 self.cycles += 1
                 self.last_cycle_ms = report.duration_ms
@@ -157,7 +167,8 @@ class MonitorCore:
         report.panes = len(panes)
         self._assignment = self.assign_strategies({p.session for p in panes})
         try:
-            table = await asyncio.to_thread(self.read_processes)
+            # only the process trees under the panes: the cost follows the agents, not the host
+            table = await asyncio.to_thread(self.read_processes, [p.pane_pid for p in panes])
         except OSError as exc:
             # Without process facts nothing can be decided safely: keep every state as it is.
             report.errors.append(f"/proc: {exc}")
@@ -176,7 +187,15 @@ class MonitorCore:
             self.hub.emit(AgentVanished(view))
 
         phase("discover")
-        screens = await self._capture(agents, report)
+        self._full_refresh_countdown -= 1
+        full = self._full_refresh_countdown <= 0
+        if full:
+            self._full_refresh_countdown = self.settings.full_refresh_every
+        watched = self.watching()
+        # A pane the change feed follows is read the moment it prints news (core.follow): between full
+        # refreshes the cycle leaves it out, and its verdict stands on the last reading.
+        todo = agents if full else [r for r in agents if not (self.followable(r) and r.pane.session_id in watched)]
+        screens = await self._capture(todo, report, full=full)
         phase("capture")
         for rec in agents:
             if not rec.pane.dead and table.get(rec.pane.pane_pid) is None:
@@ -202,16 +221,20 @@ class MonitorCore:
             self.hub.emit(AgentAppeared(rec.view))
         return rec
 
-    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport) -> dict[str, str]:
-        """Screens of the agents' panes, each group captured by its strategy, groups concurrently."""
+    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport,
+                       full: bool | None = None) -> dict[str, str]:
+        """Screens of the agents' panes, each group captured by its strategy, groups concurrently.
+
+        ``full`` None: every ``full_refresh_every`` cycles all panes, else those that may have changed."""
         groups: dict[str, list[PaneInfo]] = {}
         for rec in agents:
             if not rec.pane.dead:
                 groups.setdefault(rec.view.strategy, []).append(rec.pane)
-        self._full_refresh_countdown -= 1
-        full = self._full_refresh_countdown <= 0
-        if full:
-            self._full_refresh_countdown = self.settings.full_refresh_every
+        if full is None:
+            self._full_refresh_countdown -= 1
+            full = self._full_refresh_countdown <= 0
+            if full:
+                self._full_refresh_countdown = self.settings.full_refresh_every
 
         async def run(name: str, panes: list[PaneInfo]) -> tuple[str, CaptureResult | BaseException, float]:
             t0 = time.perf_counter()
@@ -261,9 +284,10 @@ class MonitorCore:
         """
         others = [r for r in agents if r.view.strategy != LEGACY and not r.pane.dead and r.observation]
         legacy = self.strategies.get(LEGACY)
-        if not others or legacy is None:
+        count, every = self.sample_plan()
+        if not others or legacy is None or count <= 0 or self.cycles % max(1, every):
             return
-        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(SAMPLES_PER_CYCLE, len(others)))]
+        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(count, len(others)))]
         self._sample_cursor += len(picked)
         try:
             result = await asyncio.wait_for(legacy.capture([r.pane for r in picked], full=True),
@@ -286,23 +310,45 @@ class MonitorCore:
         facts = replace(rec.facts, tool_cpu_seconds=None)
         inputs = (facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
+        same_inputs = inputs == rec.inputs and not rec.hook_pending
+        # the title may animate while working: screen_keys reads it without its spinner frame
+        same_but_title = not rec.hook_pending and inputs[:1] + inputs[2:] == rec.inputs[:1] + rec.inputs[2:]
+        kept = self._still_working(rec, prev, screen, now) if same_but_title else None
         if (
             prev is not None
             and prev.verdict.state in TIMELESS_STATES
             and (screen is None or screen == rec.screen)
-            and inputs == rec.inputs
-            and not rec.hook_pending
+            and same_inputs
         ):
             # Same screen, same facts, and a state no clock can change: the verdict stands.
             tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
             observation = replace(prev, at=now, tools=tools)
             report.classify_skipped += 1
+        elif kept is not None:
+            observation = kept
+            rec.inputs = inputs
+            report.classify_skipped += 1
         else:
             if screen is not None:
                 rec.screen = screen
             observation = classify(rec.screen, rec.pane, rec.facts, prev, self._context(rec, now), self.profiles)
+            keys = screen_keys(rec.screen, rec.pane.title) if observation.verdict.state is State.WORKING else None
+            if prev is not None and rec.hash_stale and keys is not None and rec.keys is not None \
+                    and keys.progress == rec.keys.progress:
+                # Only clocks moved since the last progress seen without classification: unchanged since then.
+                observation = replace(observation, unchanged_since=min(observation.unchanged_since,
+                                                                       prev.unchanged_since))
+            rec.keys, rec.hash_stale = keys, False
             rec.inputs = inputs
+        before = prev.verdict.state if prev is not None else None
         old = self.tracker.observe(rec, observation, now)
+        due = rec.debouncer.confirm_due()
+        if due is not None and self.followable(rec):
+            self.confirm_at[rec.view.id] = due
+        else:
+            self.confirm_at.pop(rec.view.id, None)
+        if observation.verdict.state != before and self.on_meaning_changed is not None:
+            self.on_meaning_changed(rec.pane.pane_id)
         if old is None:
             old = self.tracker.touch_activity(rec, rec.pane.window_activity)
             if old is not None:
@@ -316,6 +362,65 @@ class MonitorCore:
             )
             report.transitions.append(update)
         self.hub.emit(update)
+
+    def _still_working(self, rec: AgentRecord, prev: Observation | None, screen: str | None,
+                       now: float) -> Observation | None:
+        """The observation of a working agent whose screen changed only in clocks, counters and
+        spinner frames: the verdict stands without running the rules. None when the rules must run
+        (another meaning, or a screen frozen for half the stuck threshold: the stuck check decides)."""
+        if prev is None or prev.verdict.state is not State.WORKING or rec.keys is None:
+            return None
+        if (screen is not None and screen != rec.screen) or rec.pane.title != rec.inputs[1]:
+            keys = screen_keys(screen if screen is not None else rec.screen, rec.pane.title)
+            if keys.meaning != rec.keys.meaning:
+                return None
+        else:
+            keys = rec.keys
+        progressed = keys.progress != rec.keys.progress
+        since = now if progressed else prev.unchanged_since
+        if now - since >= self.settings.stuck_after / 2:
+            return None
+        if screen is not None:
+            rec.screen = screen
+        rec.keys = keys
+        rec.hash_stale = rec.hash_stale or progressed
+        tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
+        return replace(prev, at=now, tools=tools, unchanged_since=since)
+
+    # --- readings between cycles (driven by tmux's change notifications, see core.follow) ----------
+    def followable(self, rec: AgentRecord) -> bool:
+        """True when a change may be read at once: a live agent on a non-legacy strategy (the legacy
+        strategy stays as it was; crashes are decided by the cycle's process facts)."""
+        return (rec.view.strategy != LEGACY and rec.view.strategy in self.strategies and not rec.pane.dead
+                and rec.facts.agent_pid is not None and rec.observation is not None)
+
+    def followed_sessions(self) -> set[str]:
+        """Session ids (``$3``) holding at least one followable agent."""
+        return {rec.pane.session_id for rec in self.tracker.records.values()
+                if rec.pane.session_id and self.followable(rec)}
+
+    async def reread(self, pane_ids: set[str]) -> CycleReport:
+        """Capture and classify now the followable agents in these panes and those whose new state is
+        due for confirmation; states publish as in a cycle (the next cycle's report carries them)."""
+        async with self._cycle_lock:
+            now = self.clock()
+            report = CycleReport(started=now)
+            due = {agent_id for agent_id, at in self.confirm_at.items() if at <= now}
+            for agent_id in due:
+                self.confirm_at.pop(agent_id, None)
+            if not self.running or not self.tmux_connected:
+                return report
+            agents = [rec for rec in self.tracker.records.values()
+                      if (rec.pane.pane_id in pane_ids or rec.view.id in due) and self.followable(rec)]
+            if not agents:
+                return report
+            self.rereads += 1
+            screens = await self._capture(agents, report, full=True)
+            for rec in agents:
+                if rec.pane.pane_id in screens:
+                    self._classify(rec, screens[rec.pane.pane_id], now, report)
+            self._carried.extend(report.transitions)
+            return report
 
     # --- requests from clients -------------------------------------------------------------------
     def report_event(

@@ -81,9 +81,9 @@ class Persistence:
         if self.cooldowns is not None:
             self.cooldowns[1](dict(state.alert_cooldowns))
         if state.rollout is not None:
-            self.rollout.stage = state.rollout.stage
+            self.rollout.restore(state.rollout.stage, operator_set=state.rollout.operator_set,
+                                 frozen=state.rollout.frozen)
             self.operator_set = state.rollout.operator_set
-            self.rollout.frozen = state.rollout.frozen
             self._rollout_seen = (str(state.rollout.stage), state.rollout.frozen)
             self._rollout_at = state.rollout.updated_at
         log.info("state loaded from %s: %d agents, %d recovery records, rollout %s",

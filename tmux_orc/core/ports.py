@@ -7,7 +7,7 @@ implements them. Tests hand it fakes or the real tmux adapters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,8 +74,8 @@ class PaneActions(Protocol):
         ...
 
 
-ProcessReader = Callable[[], ProcessTable]
-"""Reads the process facts the detectors need (one scan shared by a whole cycle)."""
+ProcessReader = Callable[[Sequence[int]], ProcessTable]
+"""Reads the process trees under the given pids (the panes'): one reading shared by a whole cycle."""
 
 Clock = Callable[[], float]
 """Wall-clock seconds since the epoch (``time.time`` in the daemon, a fake in tests)."""

@@ -199,7 +199,8 @@ class RecoveryManager:
                            pane_pid=opened.pane_pid, dead=False)
         deadline = time.monotonic() + self.settings.starting_after
         while time.monotonic() < deadline:
-            facts = find_agent(new_pane, await asyncio.to_thread(self.core.read_processes), self.core.catalog.patterns)
+            table = await asyncio.to_thread(self.core.read_processes, [new_pane.pane_pid])
+            facts = find_agent(new_pane, table, self.core.catalog.patterns)
             if facts.agent_pid is not None:
                 await self._close_pane(view, pane, "the crashed pane")  # only now: keep the evidence until then
                 for hook in self.on_recovered:
@@ -216,7 +217,7 @@ class RecoveryManager:
         ``strict`` (automatic recovery) also wants positive evidence of a crash: the pane is dead or a
         shell is back in its foreground. Anything else there (ssh, an editor, a container) is left alone.
         """
-        table = await asyncio.to_thread(self.core.read_processes)
+        table = await asyncio.to_thread(self.core.read_processes, [pane.pane_pid])
         if not pane.dead and table.get(pane.pane_pid) is None:
             return f"the pane's process {pane.pane_pid} is not in /proc (cannot read process facts)"
         facts = find_agent(pane, table, self.core.catalog.patterns)

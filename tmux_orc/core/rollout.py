@@ -13,10 +13,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tmux_orc.model import LEGACY_STRATEGY, RolloutStage
+from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY, RolloutStage
 
 LEGACY = LEGACY_STRATEGY
+BUILTIN_NEW = CONCURRENT_STRATEGY  # the new strategy shipped with the daemon: what a fresh install runs on
 ORDER = (RolloutStage.OFF, RolloutStage.CANARY, RolloutStage.PARTIAL, RolloutStage.FULL)
+SAMPLES_WHILE_JUDGING = 2  # panes re-read by the legacy strategy per cycle until the stage proved healthy
+SAMPLE_EVERY_WHEN_PROVEN = 10  # then one pane every this many cycles
+DISAGREEMENT_SAMPLES = 40  # the disagreement rate is taken over this many latest samples
+
+
+def initial_stage(configured: RolloutStage, *, explicit: bool, new_strategy: str) -> RolloutStage:
+    """The stage a daemon starts at when none was persisted.
+
+    The built-in new strategy is the default for every session (``full``); a plugin named as the new
+    strategy earns its way from ``canary`` unless the operator configured a stage. A configured stage
+    (``off`` included) is always kept.
+    """
+    if explicit or new_strategy == BUILTIN_NEW:
+        return configured
+    return RolloutStage.CANARY if configured is RolloutStage.FULL else configured
 
 
 class RolloutCause(StrEnum):
@@ -97,6 +113,7 @@ class RolloutManager:
     frozen: bool = False  # after a rollback: no promotion until an operator sets the stage
     healthy_cycles: int = 0
     _samples: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=200))
+    _verdicts: deque[bool] = field(default_factory=lambda: deque(maxlen=DISAGREEMENT_SAMPLES))  # True: disagreed
     last_reason: str = ""
     last_figures: dict[str, float] = field(default_factory=dict)  # the figures behind the last decision
 
@@ -106,9 +123,34 @@ class RolloutManager:
         self.stage = stage
         self.frozen = False
         self.healthy_cycles = 0
-        self._samples.clear()
+        self._clear()
         self.last_reason = reason
         return previous
+
+    def restore(self, stage: RolloutStage, *, operator_set: bool, frozen: bool) -> None:
+        """Take the stage saved by an earlier run, unless it is only the old default.
+
+        ``off`` that no operator chose and no rollback led to was saved by a release whose default was
+        ``off``: the configured starting stage applies instead. Any stage an operator set, a rollback
+        reached or a promotion earned is kept as it was.
+        """
+        if stage is RolloutStage.OFF and not operator_set and not frozen:
+            return
+        self.stage, self.frozen = stage, frozen
+
+    def proven(self) -> bool:
+        """True once the current stage ran ``promote_after`` healthy cycles in a row."""
+        return self.healthy_cycles >= self.rules.promote_after
+
+    def sampling(self) -> tuple[int, int]:
+        """(panes, every N cycles) the legacy cross-check re-reads: more while a stage is judged."""
+        if self.proven():
+            return 1, SAMPLE_EVERY_WHEN_PROVEN
+        return SAMPLES_WHILE_JUDGING, 1
+
+    def _clear(self) -> None:
+        self._samples.clear()
+        self._verdicts.clear()
 
     def figures(self) -> dict[str, float]:
         """The health figures over the current window."""
@@ -117,13 +159,17 @@ class RolloutManager:
         sampled = sum(s.sampled for s in window)
         per_pane = sorted(s.ms_per_pane for s in window if s.panes)
         legacy = sorted(s.legacy_ms_per_pane for s in window if s.legacy_ms_per_pane is not None)
+        verdicts = list(self._verdicts)
         return {
             "cycles": float(len(window)),
             "healthy_cycles": float(self.healthy_cycles),
             "error_rate": (sum(s.errors for s in window) / panes) if panes else 0.0,
             "p95_ms_per_pane": _p95(per_pane),
             "legacy_p95_ms_per_pane": _p95(legacy),
-            "disagreement_rate": (sum(s.disagreements for s in window) / sampled) if sampled else 0.0,
+            "sampled": float(sampled),
+            # over the latest samples, not the cycle window: the cross-check samples less once proven
+            "disagreement_rate": (sum(verdicts) / len(verdicts)) if verdicts else 0.0,
+            "disagreement_samples": float(len(verdicts)),
         }
 
     def feed(self, sample: HealthSample) -> Decision | None:
@@ -131,6 +177,8 @@ class RolloutManager:
         if self.stage is RolloutStage.OFF or (sample.panes == 0 and sample.sampled == 0):
             return None
         self._samples.append(sample)
+        agreed = max(0, sample.sampled - sample.disagreements)
+        self._verdicts.extend([True] * min(sample.disagreements, sample.sampled) + [False] * agreed)
         if not self.auto or len(self._samples) < self.rules.min_cycles:
             return None  # automation off (rollout_auto), or too early to judge either way
         breach = self._breach()
@@ -138,7 +186,7 @@ class RolloutManager:
             self.last_figures = self.figures()
             previous = ORDER[max(0, ORDER.index(self.stage) - 1)]
             self.stage, self.frozen, self.healthy_cycles = previous, True, 0
-            self._samples.clear()
+            self._clear()
             self.last_reason = f"rolled back: {breach}"
             return Decision(previous, self.last_reason, RolloutCause.ROLLED_BACK)
         self.healthy_cycles += 1
@@ -148,7 +196,7 @@ class RolloutManager:
             self.last_figures = self.figures()
             nxt = ORDER[ORDER.index(self.stage) + 1]
             self.stage, self.healthy_cycles = nxt, 0
-            self._samples.clear()
+            self._clear()
             self.last_reason = f"promoted after {self.rules.promote_after} healthy cycles"
             return Decision(nxt, self.last_reason, RolloutCause.PROMOTED)
         return None

@@ -7,11 +7,13 @@ turns confirmed verdicts into :class:`AgentView` changes. It does no I/O: persis
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field, replace
 
 from tmux_orc.detect.debounce import Debouncer
 from tmux_orc.detect.engine import hook_confirms
+from tmux_orc.detect.screen import without_clocks
 from tmux_orc.model import (
     AgentEvent,
     AgentView,
@@ -25,6 +27,28 @@ from tmux_orc.model import (
 )
 
 MAX_EVENTS_KEPT = 8
+_LEAD_FRAME = re.compile(r"^\s*[^\w\s(\[]\s+(?=\S)")  # a spinner frame or bullet in front of a line
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenKeys:
+    """What a screen means, apart from its animation: equal keys, same verdict for a working agent.
+
+    ``meaning`` leaves out clocks (a duration in parentheses), spinner frames and bullets in front of a
+    line, and every other number (token and line counters); ``progress`` keeps the counters, so a moving
+    counter still counts as progress for the stuck check while its meaning stays the same.
+    """
+
+    meaning: int
+    progress: int
+
+
+def screen_keys(screen: str, title: str) -> ScreenKeys:
+    """The :class:`ScreenKeys` of a captured screen and its pane title."""
+    lines = (*(_LEAD_FRAME.sub("", line) for line in screen.splitlines()), _LEAD_FRAME.sub("", " " + title))
+    progress = "\n".join(without_clocks(lines))
+    return ScreenKeys(hash(_DIGITS.sub("#", progress)), hash(progress))
 
 
 @dataclass(slots=True)
@@ -42,6 +66,8 @@ class AgentRecord:
     events: deque[AgentEvent] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS_KEPT))
     hook_pending: bool = False  # a hook event arrived since the last observation
     inputs: tuple[object, ...] = ()  # what the last classification was computed from, besides the screen
+    keys: ScreenKeys | None = None  # of ``screen`` (with its title), when it was a working screen
+    hash_stale: bool = False  # a working screen moved on without classification: observation.screen_hash is older
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +183,7 @@ class StateTracker:
         """Feed one observation; return the old view when the published view changed."""
         rec.observation = observation
         confirmed = rec.hook_pending and hook_confirms(observation.verdict, tuple(rec.events))
-        published = rec.debouncer.feed(observation.verdict, hook_confirmed=confirmed)
+        published = rec.debouncer.feed(observation.verdict, at=now, hook_confirmed=confirmed)
         rec.hook_pending = False
         if published is None:
             return None

@@ -5,6 +5,7 @@ Lifecycle is one AsyncExitStack: what is opened here is closed here, in reverse 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import Counter
@@ -19,24 +20,26 @@ from tmux_orc.core.alerting import AlertDispatcher
 from tmux_orc.core.alerts import NotificationManager
 from tmux_orc.core.assignment import StrategyAssignment
 from tmux_orc.core.autoresume import AutoResume
+from tmux_orc.core.follow import follow_changes
 from tmux_orc.core.metrics import MetricsCollector
 from tmux_orc.core.monitor import CycleReport, MonitorCore
 from tmux_orc.core.persistence import Persistence
 from tmux_orc.core.plugins import StrategyContext, load_plugins
 from tmux_orc.core.recovery import RecoveryManager, policy_from_settings
-from tmux_orc.core.rollout import HealthRules, RolloutManager
+from tmux_orc.core.rollout import HealthRules, RolloutManager, initial_stage
 from tmux_orc.core.service import MonitorService
 from tmux_orc.core.statefile import StateStore
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
-from tmux_orc.procfs import read_process_table
+from tmux_orc.procfs import read_process_trees
 from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
+from tmux_orc.tmux.notify import OutputWatch
 from tmux_orc.tmux.pm_delivery import check_pane_id
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import run_tmux
@@ -124,11 +127,13 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         for strategy in strategies.values():
             stack.push_async_callback(strategy.aclose)
         source = ControlPaneSource(client, SubprocessPaneSource(socket, timeout))
-        rollout = RolloutManager(stage=settings.rollout_stage, rules=_health_rules(settings),
-                                 auto=settings.rollout_auto)
+        stage = initial_stage(settings.rollout_stage, explicit="rollout_stage" in settings.model_fields_set,
+                              new_strategy=settings.new_strategy)
+        rollout = RolloutManager(stage=stage, rules=_health_rules(settings), auto=settings.rollout_auto)
         assignment = StrategyAssignment(rollout, settings)
         tracker = StateTracker()
-        core = MonitorCore(settings, source, strategies, assignment, read_process_table, tracker=tracker)
+        core = MonitorCore(settings, source, strategies, assignment, read_process_trees, tracker=tracker)
+        core.sample_plan = rollout.sampling  # the legacy cross-check samples less once a stage is proven
         actions = TmuxPaneActions(socket, settings.command_timeout)
 
         channels = ChannelSender(settings)
@@ -143,13 +148,16 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         persistence = Persistence(StateStore(settings.resolved_state_dir()), tracker, recovery.policy, rollout,
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
         metrics = MetricsCollector()
+        # change-driven readings between cycles: tmux's %output names the panes that changed
+        watch = OutputWatch(socket, command_timeout=timeout)
 
         def metrics_dict() -> dict[str, Any]:
             return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
                     "recoveries": recovery.started, "recoveries_started": recovery.started,
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
                     "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors,
-                    **resume.counters()}
+                    **resume.counters(), "rereads": core.rereads, "output_notifications": watch.notifications,
+                    "output_changes": watch.changes}
 
         async def record(report: CycleReport) -> None:
             metrics.record_cycle(report.duration_ms, report.phases)
@@ -173,5 +181,14 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         # Every listener of the core's events, in one place (the D-Bus publisher is the daemon's).
         core.hub.subscribe(alerts.on_event)
         core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
+        watch.on_structure = service.wake  # a window or session came or went: reconcile soon
+        follower = asyncio.create_task(follow_changes(core, watch), name="tmux-orc-follow-changes")
+
+        async def stop_following() -> None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+            await watch.close()
+
+        stack.push_async_callback(stop_following)
         stack.callback(persistence.save)
         yield Components(service, bus, strategies, alerts, metrics, persistence, channels)

@@ -101,10 +101,11 @@ class ConcurrentStrategy:
         if self.client.generation != self._generation:  # another server: pane ids were reused
             self._generation = self.client.generation
             self._seen.clear()
-        current = {pane.pane_id for pane in panes}
-        for gone in self._seen.keys() - current:
-            del self._seen[gone]
-        self.apart &= current
+        if not full:  # the cycle's call with every pane (a full one may be a reading of a few panes)
+            current = {pane.pane_id for pane in panes}
+            for gone in self._seen.keys() - current:
+                del self._seen[gone]
+            self.apart &= current
         todo = [pane for pane in panes if full or self.needs_capture(pane)]
         self.last_captured = len(todo)
         result = CaptureResult()

@@ -12,8 +12,10 @@ How this client stays out of the user's way:
 - ``attach-session -f ignore-size,no-output``: window sizes follow the user's clients only (a control
   client that never sets a size, and ``refresh-client -C`` is refused here, is not counted by tmux;
   ignore-size also covers the case where it had one), and tmux does not stream pane output to it.
-  ``%output`` only covers the attached session, costs bandwidth for every byte agents print, and says
-  nothing ``window_activity`` does not: change detection uses the latter.
+  ``%output`` only covers the attached session: the change feed (:mod:`tmux_orc.tmux.notify`) runs one
+  output client per session (``output_pause_after``: ``-f ignore-size,pause-after=N``, so tmux pauses
+  a pane rather than queue its output when that client falls behind), and hands every notification
+  line to ``on_notification``.
 - When the attached session is destroyed tmux detaches the client (``%exit``); :meth:`ControlClient.
   ensure_connected` attaches again (to whichever session tmux picks) with backoff.
 - The spawned tmux gets an environment without systemd's per-service variables.
@@ -26,6 +28,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 from tmux_orc.tmux.quoting import quote as quote  # re-exported for callers that import it from here
 from tmux_orc.tmux.runner import TMUX, TmuxError, TmuxUnavailable, clean_environment
@@ -34,9 +37,13 @@ log = logging.getLogger(__name__)
 
 _LINE_LIMIT = 1 << 22  # longest line read from tmux (a capture of a very wide pane)
 _STDERR_LINES = 5
+OUTPUT_BATCH = 0.05  # seconds: an output client reads what piled up this often, not one wake-up per line
 # Commands that run further tmux commands: each of those gets a reply block of its own.
 _NESTING = {"if-shell", "if", "source-file", "source", "confirm-before", "confirm", "command-prompt"}
 _NESTING |= {"display-menu", "menu", "display-popup", "popup"}
+
+
+NotificationHandler = Callable[[str, str], None]  # ("%output", "%3 text...") for each notification line
 
 
 class TmuxCommandError(TmuxError):
@@ -94,7 +101,8 @@ def check_command(cmd: str) -> None:
 class _Connection:
     """One running ``tmux -C`` process: its pipes, the replies still owed, and the reader tasks."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, max_in_flight: int) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, max_in_flight: int,
+                 on_notification: NotificationHandler | None = None, batch: float | None = None) -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.proc = proc
         self.stdin = proc.stdin
@@ -106,6 +114,9 @@ class _Connection:
         self.session = ""
         self.attached: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_LINES)
+        self.on_notification = on_notification
+        self.batch = batch  # seconds between reads (lines handled in batches), None: line by line
+        self._block: tuple[list[str], list[str]] | None = None  # (begin's time/number/flags, output lines)
         self._reader = asyncio.create_task(self._read_stdout(proc.stdout), name="tmux-control-reader")
         self._stderr = asyncio.create_task(self._read_stderr(proc.stderr), name="tmux-control-stderr")
 
@@ -127,28 +138,46 @@ class _Connection:
             future.cancel()  # no-op once answered; else its late reply is dropped unread
 
     async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
-        block: tuple[list[str], list[str]] | None = None  # (begin's time/number/flags, output lines)
         try:
-            while True:
-                raw = await stdout.readline()
-                if not raw:
-                    break
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                if block is not None:
-                    guard = line.split(" ")
-                    if guard[0] in ("%end", "%error") and guard[1:] == block[0]:
-                        self._finish(block[0], block[1], ok=guard[0] == "%end")
-                        block = None
-                    else:
-                        block[1].append(line)
-                elif line.startswith("%begin "):
-                    block = (line.split(" ")[1:], [])
-                elif not self._notification(line):
-                    self.close_with(f"tmux control protocol out of step at {line[:60]!r}")
-                    break
+            if self.batch is None:
+                while raw := await stdout.readline():
+                    if not self._line(raw.decode("utf-8", "replace").rstrip("\n")):
+                        break
+            else:
+                await self._read_batches(stdout, self.batch)
         except (ValueError, asyncio.LimitOverrunError, ConnectionError) as exc:
             self.close_with(f"tmux control connection broke: {exc}")
         await self._reap()
+
+    async def _read_batches(self, stdout: asyncio.StreamReader, pause: float) -> None:
+        """Whatever arrived, then a pause: an output client's lines handled a batch per wake-up."""
+        rest = b""
+        while chunk := await stdout.read(_LINE_LIMIT):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            if len(rest) > _LINE_LIMIT:
+                raise ValueError("line from tmux too long")
+            for raw in lines:
+                if not self._line(raw.decode("utf-8", "replace")):
+                    return
+            await asyncio.sleep(pause)
+
+    def _line(self, line: str) -> bool:
+        """One line from tmux; False when the protocol is out of step (the connection is closed)."""
+        block = self._block
+        if block is not None:
+            guard = line.split(" ")
+            if guard[0] in ("%end", "%error") and guard[1:] == block[0]:
+                self._finish(block[0], block[1], ok=guard[0] == "%end")
+                self._block = None
+            else:
+                block[1].append(line)
+        elif line.startswith("%begin "):
+            self._block = (line.split(" ")[1:], [])
+        elif not self._notification(line):
+            self.close_with(f"tmux control protocol out of step at {line[:60]!r}")
+            return False
+        return True
 
     def _finish(self, guard: list[str], lines: list[str], *, ok: bool) -> None:
         """A whole reply block arrived: hand it to the oldest request (ours carry flags 1)."""
@@ -179,6 +208,11 @@ class _Connection:
                 self.attached.set_result(rest)
         elif name == "%exit":
             self.exit_reason = f"tmux control client exited: {rest}" if rest else "tmux control client exited"
+        if self.on_notification is not None:
+            try:
+                self.on_notification(name, rest)
+            except Exception:  # a listener's bug must not break the protocol reader
+                log.exception("tmux notification handler failed on %s", name)
         return True
 
     async def _read_stderr(self, stderr: asyncio.StreamReader) -> None:
@@ -240,6 +274,9 @@ class ControlClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         tmux: str = TMUX,
+        target: str | None = None,
+        output_pause_after: int | None = None,
+        on_notification: NotificationHandler | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
@@ -251,6 +288,10 @@ class ControlClient:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.tmux = tmux
+        self.target = target  # the session to attach to (``$3``); None: whichever tmux picks
+        # stream pane output (``%output``), paused by tmux when this client is that many seconds behind
+        self.output_pause_after = output_pause_after
+        self.on_notification = on_notification
         self.generation = 0  # +1 on every successful attach: pane ids may mean other panes after it
         self.last_error = "not started"
         self._conn: _Connection | None = None
@@ -270,7 +311,12 @@ class ControlClient:
             argv += ["-S", self.socket_path]
         elif self.socket_name:
             argv += ["-L", self.socket_name]
-        return [*argv, "-C", "attach-session", "-f", "ignore-size,no-output"]
+        attach = [*argv, "-C", "attach-session"]
+        if self.target is not None:
+            attach += ["-t", self.target]
+        if self.output_pause_after is not None:
+            return [*attach, "-f", f"ignore-size,pause-after={max(1, self.output_pause_after)}"]
+        return [*attach, "-f", "ignore-size,no-output"]
 
     async def start(self) -> None:
         """Attach to the server; raise TmuxDisconnected (with tmux's reason) if that is not possible."""
@@ -291,7 +337,8 @@ class ControlClient:
             except OSError as exc:
                 self.last_error = f"cannot run {self.tmux}: {exc.strerror}"
                 raise TmuxDisconnected(self.last_error) from None
-            conn = _Connection(proc, self.max_in_flight)
+            batch = OUTPUT_BATCH if self.output_pause_after is not None else None
+            conn = _Connection(proc, self.max_in_flight, self.on_notification, batch)
             try:
                 await asyncio.wait_for(asyncio.shield(conn.attached), self.connect_timeout)
             except TimeoutError:

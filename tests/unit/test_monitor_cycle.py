@@ -1,0 +1,101 @@
+"""The cycle's shortcuts, on the core alone (a scripted pane source and strategy, a fixed process table):
+a working screen whose meaning did not change keeps its verdict without the rules; the stuck check still
+decides a frozen one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tmux_orc.config import Settings
+from tmux_orc.core.monitor import MonitorCore
+from tmux_orc.core.rollout import LEGACY
+from tmux_orc.core.strategy import CaptureResult
+from tmux_orc.demo.screens import SimScreen, render
+from tmux_orc.model import PaneInfo, ProcessInfo, State
+from tmux_orc.procfs import ProcessTable
+
+PANE = PaneInfo(pane_id="%1", session="team", window_index=0, window_name="Claude-developer", pane_index=0,
+                pane_pid=100, current_command="claude", title="✳ Claude Code", width=100, height=30)
+TABLE = ProcessTable.from_processes([
+    ProcessInfo(pid=100, ppid=1, state="S", comm="claude", argv=("claude",), pgrp=100, tpgid=100),
+])
+
+
+def working(frame: int, seconds: int, tokens: int) -> str:
+    lines = render(SimScreen(phase="working", spinner_verb="Thinking", frame=frame, working_seconds=seconds,
+                             tokens=tokens), 100, 30)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Scripted:
+    """The pane source and the strategy at once: the next screen is whatever the test set."""
+
+    screen: str = ""
+    name: str = LEGACY
+    captures: list[str] = field(default_factory=list)
+
+    async def list_panes(self) -> list[PaneInfo]:
+        return [PANE]
+
+    async def capture(self, panes: Sequence[PaneInfo], *, full: bool) -> CaptureResult:
+        self.captures.append(self.screen)
+        return CaptureResult(screens={p.pane_id: self.screen for p in panes})
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_core(stuck_after: float = 300.0) -> tuple[MonitorCore, Scripted, list[float]]:
+    scripted = Scripted()
+    now = [1000.0]
+    core = MonitorCore(Settings(stuck_after=stuck_after, starting_after=1.0), scripted, {LEGACY: scripted},
+                       assign_strategies=lambda sessions: {}, clock=lambda: now[0],
+                       read_processes=lambda pids: TABLE)
+    return core, scripted, now
+
+
+async def turn(core: MonitorCore, scripted: Scripted, now: list[float], screen: str, step: float = 2.0) -> int:
+    now[0] += step
+    scripted.screen = screen
+    report = await core.run_cycle()
+    return report.classify_skipped
+
+
+def test_spinner_clock_and_counters_keep_the_verdict_without_the_rules() -> None:
+    async def scenario() -> None:
+        core, scripted, now = make_core()
+        await turn(core, scripted, now, working(0, 1, 10))
+        await turn(core, scripted, now, working(1, 2, 20))
+        rec = core.tracker.records["team:0.0"]
+        assert rec.view.state is State.WORKING
+        skipped = [await turn(core, scripted, now, working(f, f + 2, 20 + f * 7)) for f in range(2, 8)]
+        assert skipped == [1] * 6  # spinner frame, clock and token counter moved: no classification
+        assert rec.view.state is State.WORKING
+        assert rec.observation is not None and rec.observation.unchanged_since == now[0]  # counters = progress
+        dialog = render(SimScreen(phase="permission", permission_command="npm test", permission_reason="tests"),
+                        100, 30)
+        assert await turn(core, scripted, now, "\n".join(dialog) + "\n") == 0  # new meaning: the rules run
+        await turn(core, scripted, now, "\n".join(dialog) + "\n")
+        assert rec.view.state is State.WAITING_INPUT
+
+    asyncio.run(scenario())
+
+
+def test_a_screen_frozen_but_for_its_clock_still_becomes_stuck() -> None:
+    async def scenario() -> None:
+        core, scripted, now = make_core(stuck_after=20.0)
+        await turn(core, scripted, now, working(0, 1, 10))
+        await turn(core, scripted, now, working(1, 2, 20))  # the token count moves once more, then stops
+        rec = core.tracker.records["team:0.0"]
+        states = []
+        for second in range(3, 30):
+            await turn(core, scripted, now, working(second, second, 20), step=2.0)
+            states.append(rec.view.state)
+        assert states[0] is State.WORKING and states[-1] is State.STUCK
+        # stuck once the clock alone moved for stuck_after (20 s at 2 s a cycle, two readings to confirm)
+        assert states.index(State.STUCK) <= 20 // 2 + 2
+
+    asyncio.run(scenario())
