@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tmux_orc.cli.hook import hook_details, tmux_server
-from tmux_orc.core.monitor import same_socket, watched_socket
+from tmux_orc.core.hooks import same_socket, watched_socket
 from tmux_orc.detect.engine import event_state
 from tmux_orc.model import AgentEvent, State
 

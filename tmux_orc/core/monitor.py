@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from tmux_orc.config import Settings
+from tmux_orc.core.crosscheck import LegacyCrossCheck, SamplePlan
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
+from tmux_orc.core.hooks import HookInbox, watched_socket
 from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessReader, ServerUnavailable
+from tmux_orc.core.report import CycleReport as CycleReport
+from tmux_orc.core.report import unique_panes
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.catalog import Catalog
-from tmux_orc.detect.engine import DetectContext, classify, hook_state
+from tmux_orc.detect.engine import DetectContext, classify
 from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.detect.rules import Profiles
-from tmux_orc.model import AgentEvent, AgentView, Observation, PaneInfo, Role, State, is_agent_kind
+from tmux_orc.model import AgentView, Observation, PaneInfo, Role, State, is_agent_kind
 from tmux_orc.procfs import ProcessTable
 
 log = logging.getLogger(__name__)
@@ -34,50 +37,19 @@ log = logging.getLogger(__name__)
 # States whose verdict depends on nothing but the screen and the facts (no timer can change them).
 # Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
-SAMPLES_PER_CYCLE = 2
 # A hook from a pane of the watched server that no cycle has seen yet (an agent's SessionStart comes
 # within a second of its start) is kept this long for that pane, at most for this many panes.
-EARLY_EVENT_SECONDS = 30.0
-MAX_EARLY_PANES = 64
-
-
-@dataclass(slots=True)
-class CycleReport:
-    """What one cycle saw and changed; handed to alerts, recovery, rollout and metrics."""
-
-    started: float
-    duration_ms: float = 0.0
-    tmux_connected: bool = True
-    panes: int = 0
-    captured: int = 0
-    transitions: list[AgentUpdated] = field(default_factory=list)
-    appeared: list[AgentView] = field(default_factory=list)
-    vanished: list[AgentView] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    strategy_ms: dict[str, float] = field(default_factory=dict)
-    strategy_errors: dict[str, int] = field(default_factory=dict)
-    phases: dict[str, float] = field(default_factory=dict)  # phase name -> ms
-    classify_skipped: int = 0  # agents whose unchanged screen and facts needed no classification
-    sampled: int = 0  # panes of a non-legacy strategy re-read by the legacy one for comparison
-    disagreements: int = 0  # of those, how many the two readings classified differently
 
 
 StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
 
 
-def unique_panes(panes: list[PaneInfo]) -> list[PaneInfo]:
-    """Each pane once: ``list-panes -a`` repeats a pane for every session of a session group."""
-    seen: set[str] = set()
-    out: list[PaneInfo] = []
-    for pane in panes:
-        if pane.pane_id not in seen:
-            seen.add(pane.pane_id)
-            out.append(pane)
-    return out
-
-
 class MonitorCore:
-    """One monitoring cycle over every pane: discovery, capture, classification, publication."""
+    """One monitoring cycle over every pane: discovery, capture, classification, publication.
+
+    ``sample_plan`` says how many panes the legacy cross-check re-reads, every how many cycles
+    (the rollout's :meth:`~tmux_orc.core.rollout.RolloutManager.sampling`).
+    """
 
     def __init__(
         self,
@@ -89,6 +61,7 @@ class MonitorCore:
         hub: EventHub | None = None,
         tracker: StateTracker | None = None,
         clock: Clock = time.time,
+        sample_plan: SamplePlan | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -106,12 +79,10 @@ class MonitorCore:
         self.last_cycle_ms = 0.0
         self.started_at = clock()
         self._full_refresh_countdown = 0
-        self._sample_cursor = 0
         self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
-        self._early_events: dict[str, list[AgentEvent]] = {}  # pane id -> hook events before it was seen
-        # (panes, every N cycles) of the legacy cross-check; the rollout samples less once a stage is proven
-        self.sample_plan: Callable[[], tuple[int, int]] = lambda: (SAMPLES_PER_CYCLE, 1)
+        self.hooks = HookInbox(self.tracker, clock)
+        self.crosscheck = LegacyCrossCheck(sample_plan)
         # change-driven readings between cycles (core.follow): what they published, for the next report
         self._carried: list[AgentUpdated] = []
         self.confirm_at: dict[str, float] = {}  # agent id -> when a reading can confirm its new state
@@ -216,7 +187,7 @@ class MonitorCore:
             strategy = LEGACY
         rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
         if appeared:
-            self._take_early(rec, now)
+            self.hooks.take_early(rec, now)
             report.appeared.append(rec.view)
             self.hub.emit(AgentAppeared(rec.view))
         return rec
@@ -277,33 +248,14 @@ class MonitorCore:
         )
 
     async def _compare_with_legacy(self, agents: Sequence[AgentRecord], now: float, report: CycleReport) -> None:
-        """Re-read a few panes of the other strategies with the legacy one; count differing verdicts.
+        """The rollout's detection-disagreement figure (:class:`LegacyCrossCheck`)."""
 
-        This is the rollout's detection-disagreement figure: a new strategy that captures wrong screens
-        shows up here even when it never raises an error.
-        """
-        others = [r for r in agents if r.view.strategy != LEGACY and not r.pane.dead and r.observation]
-        legacy = self.strategies.get(LEGACY)
-        count, every = self.sample_plan()
-        if not others or legacy is None or count <= 0 or self.cycles % max(1, every):
-            return
-        picked = [others[(self._sample_cursor + i) % len(others)] for i in range(min(count, len(others)))]
-        self._sample_cursor += len(picked)
-        try:
-            result = await asyncio.wait_for(legacy.capture([r.pane for r in picked], full=True),
-                                            self.settings.command_timeout * 2)
-        except (PaneIOError, TimeoutError, OSError):
-            return
-        for rec in picked:
-            screen = result.screens.get(rec.pane.pane_id)
-            if screen is None or rec.observation is None:
-                continue
-            report.sampled += 1
-            again = classify(screen, rec.pane, rec.facts, rec.observation, self._context(rec, now), self.profiles)
-            if again.verdict.state != rec.observation.verdict.state:
-                report.disagreements += 1
-                log.debug("%s: %s says %s, legacy says %s", rec.view.target, rec.view.strategy,
-                          rec.observation.verdict.state, again.verdict.state)
+        def again(rec: AgentRecord, screen: str) -> State:
+            context = self._context(rec, now)
+            return classify(screen, rec.pane, rec.facts, rec.observation, context, self.profiles).verdict.state
+
+        await self.crosscheck.sample(agents, self.strategies.get(LEGACY), self.cycles,
+                                     self.settings.command_timeout * 2, again, report)
 
     def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
         # Tool CPU time moves whenever a tool runs: the stuck check reads it over a window, no compare.
@@ -426,75 +378,18 @@ class MonitorCore:
     def report_event(
         self, target: str, event: str, details: Mapping[str, str], server: str = ""
     ) -> AgentView | None:
-        """An agent hook told us something about itself; it refines the next observation.
+        """An agent hook told us something about itself (:meth:`HookInbox.report`)."""
+        return self.hooks.report(target, event, details, server, watched_socket(self.settings.tmux_socket))
 
-        ``server`` is the socket path of the tmux server the hook ran under (from its ``$TMUX``): an
-        event from another server than the one watched is refused (LookupError), never filed on a pane
-        of ours that happens to have the same ``%N``. Without it the event is taken as ours. An event for
-        a ``%N`` of the watched server not seen yet is kept for that pane's first cycle (None returned)."""
-        if server and not same_socket(server, watched_socket(self.settings.tmux_socket)):
-            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
-                        event, target, server, watched_socket(self.settings.tmux_socket))
-            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
-                              f"{watched_socket(self.settings.tmux_socket)}")
-        rec = self.tracker.find(target)
-        kind = f" ({details['notification_type']})" if details.get("notification_type") else ""
-        if rec is None:
-            if server and target.startswith("%") and target[1:].isdigit():
-                self._keep_early(target, AgentEvent(at=self.clock(), event=event, details=dict(details)))
-                log.info("%s: hook %s%s kept until a cycle sees that pane", target, event, kind)
-                return None
-            raise LookupError(f"no agent matches {target!r}")
-        log.info("%s: hook %s%s", rec.view.target, event, kind)
-        rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
-        rec.hook_pending = True
-        return rec.view
+    def recheck_hook(self, target: str) -> bool:
+        """:meth:`HookInbox.recheck`."""
+        return self.hooks.recheck(target)
 
     @property
     def profiles(self) -> Profiles:
         """How each agent kind's screen is read (the catalog's, user rules included)."""
         return self.catalog.profiles
 
-    def _keep_early(self, pane_id: str, event: AgentEvent) -> None:
-        horizon = event.at - EARLY_EVENT_SECONDS
-        for key in [k for k, events in self._early_events.items() if events[-1].at < horizon]:
-            del self._early_events[key]
-        if pane_id not in self._early_events and len(self._early_events) >= MAX_EARLY_PANES:
-            del self._early_events[next(iter(self._early_events))]  # the oldest pane
-        self._early_events.setdefault(pane_id, []).append(event)
-
-    def _take_early(self, rec: AgentRecord, now: float) -> None:
-        early = [e for e in self._early_events.pop(rec.pane.pane_id, []) if e.at >= now - EARLY_EVENT_SECONDS]
-        if early:
-            rec.events.extend(early)
-            rec.hook_pending = True
-
-    def recheck_hook(self, target: str) -> bool:
-        """Let the newest hook event confirm the next observation once more when its state is not the
-        published one yet (the screen may not have shown it at the first look). True when re-armed."""
-        rec = self.tracker.find(target)
-        if rec is None:
-            return False
-        found = hook_state(tuple(rec.events))
-        if found is None or found[0] == rec.view.state:
-            return False
-        rec.hook_pending = True
-        return True
-
     def uptime(self) -> float:
         """Seconds since the core was built."""
         return self.clock() - self.started_at
-
-
-def watched_socket(setting: str | None, env: Mapping[str, str] | None = None) -> str:
-    """The socket path of the tmux server a ``tmux_socket`` setting names: a path as is, a bare name
-    (``tmux -L``) or None (tmux's ``default``) under ``$TMUX_TMPDIR/tmux-UID`` (``/tmp`` by default)."""
-    if setting and "/" in setting:
-        return setting
-    env = os.environ if env is None else env
-    return os.path.join(env.get("TMUX_TMPDIR") or "/tmp", f"tmux-{os.getuid()}", setting or "default")
-
-
-def same_socket(a: str, b: str) -> bool:
-    """Whether two socket paths name the same tmux server (compared after resolving symlinks)."""
-    return os.path.realpath(a) == os.path.realpath(b)

@@ -132,8 +132,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         rollout = RolloutManager(stage=stage, rules=_health_rules(settings), auto=settings.rollout_auto)
         assignment = StrategyAssignment(rollout, settings)
         tracker = StateTracker()
-        core = MonitorCore(settings, source, strategies, assignment, read_process_trees, tracker=tracker)
-        core.sample_plan = rollout.sampling  # the legacy cross-check samples less once a stage is proven
+        core = MonitorCore(settings, source, strategies, assignment, read_process_trees, tracker=tracker,
+                           sample_plan=rollout.sampling)  # the cross-check samples less once a stage is proven
         actions = TmuxPaneActions(socket, settings.command_timeout)
 
         channels = ChannelSender(settings)
