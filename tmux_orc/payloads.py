@@ -63,13 +63,13 @@ class Payload:
 class Status(Payload):
     """GetStatus: what the daemon is doing (the contract's keys first)."""
 
-    running: bool = False
+    running: bool = True  # a daemon that does not say is taken as running and connected
     rollout_stage: str = ""
     strategy: str = ""
     agents: int = 0
     cycles: int = 0
     last_cycle_ms: float = 0.0
-    tmux_connected: bool = False
+    tmux_connected: bool = True
     uptime_s: float = 0.0
     version: str = ""
     interval_s: float = 0.0

@@ -22,6 +22,7 @@ from dbus_fast.annotations import DBusDict, DBusSignature, DBusStr
 from dbus_fast.service import ServiceInterface, method, signal
 
 from tmux_orc.demo.processes import start_bus
+from tmux_orc.payloads import ExplainedFacts
 
 ERROR = "org.tmuxorc.Monitor1.Error."
 # dbus-fast reads D-Bus signatures from these annotations (evaluated: no postponed annotations here).
@@ -321,10 +322,9 @@ def test_explain_and_not_found(fake_daemon: FakeMonitor, private_bus: str) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("demo:Claude-qa.0 is crashed")
     assert "    | bash-5.2$" in done.stdout
+    # decoded as the daemon's payload class: what the daemon left out takes the field's default
     assert json.loads(cli("explain", "demo:Claude-qa.0", "--json", address=private_bus).stdout)["facts"] == {
-        "agent_pid": 0,
-        "commands": ["bash"],
-    }
+        **ExplainedFacts().as_dict(), "agent_pid": 0, "commands": ["bash"]}
     missing = cli("explain", "nowhere", address=private_bus)
     assert missing.returncode == 1
     assert missing.stderr == "error: no agent matches 'nowhere' (NotFound)\n"

@@ -17,7 +17,6 @@ from typing import Any, TextIO
 from tmux_orc.cli.render import mark_stale, render_agents_table, render_explanation, stale_reason, to_json
 from tmux_orc.cli.watch import watch_agents
 from tmux_orc.client import MonitorClient
-from tmux_orc.payloads import AgentKindInfo
 
 #: Exit status of a listing when the daemon answered but reaches no tmux server (the contract's 4).
 EXIT_NO_TMUX = 4
@@ -42,7 +41,7 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
         for agent in await client.call_one("ListAgents") or []:
             print(agent.get("target", ""), file=out)
         return 0
-    status: dict[str, Any] = await client.call_one("GetStatus") or {}
+    status = (await client.status()).as_dict()
     listing: list[dict[str, Any]] = await client.call_one("ListAgents") or []
     note = stale_reason(status)
     if args.json:
@@ -61,7 +60,7 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
 
 async def kinds(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
     """``tmux-orc agents --kinds``: the agent definitions the daemon reads, in matching order."""
-    found = [AgentKindInfo.from_mapping(k) for k in await client.call_one("ListAgentKinds") or []]
+    found = await client.agent_kinds()
     if args.json:
         print(to_json([k.as_dict() for k in found]), file=out)
         return 0
@@ -76,7 +75,7 @@ async def kinds(client: MonitorClient, args: argparse.Namespace, out: TextIO) ->
 
 async def explain(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
     """``tmux-orc explain TARGET``: the rule, evidence and facts behind an agent's state, as text or JSON."""
-    explanation: dict[str, Any] = await client.call_one("Explain", "s", [args.target])
+    explanation = (await client.explanation(args.target)).as_dict()
     if args.json:
         print(to_json(explanation), file=out)
     else:

@@ -73,7 +73,7 @@ async def reload(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
 
 async def status(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:
     """``tmux-orc monitor status``: the daemon's ``GetStatus`` as a table or JSON."""
-    report: dict[str, Any] = await client.call_one("GetStatus")
+    report = (await client.status()).as_dict()
     if args.json:
         print(to_json(report), file=out)
         return 0
@@ -121,8 +121,7 @@ async def rollout(client: MonitorClient, args: argparse.Namespace, out: TextIO) 
 async def read_rollout(client: MonitorClient) -> dict[str, Any]:
     """``GetRollout()`` when the daemon has it; otherwise the same picture from older methods."""
     try:
-        report: dict[str, Any] = await client.call_one("GetRollout")
-        return report
+        return (await client.rollout()).as_dict()
     except DaemonError as exc:
         if exc.name != UNKNOWN_METHOD:
             raise

@@ -26,6 +26,7 @@ from tmux_orc.client.errors import (
     is_unreachable_error,
     unreachable_message,
 )
+from tmux_orc.payloads import AgentKindInfo, Explanation, RolloutInfo, Status
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -154,6 +155,23 @@ class MonitorClient:
         """Call a method that returns one value (or nothing: ``None``)."""
         values = await self.call(member, signature, body)
         return values[0] if values else None
+
+    # --- the typed replies (tmux_orc.payloads: the classes the daemon builds them from) -------------
+    async def status(self) -> Status:
+        """``GetStatus``."""
+        return Status.from_mapping(await self.call_one("GetStatus") or {})
+
+    async def explanation(self, target: str) -> Explanation:
+        """``Explain(target)``."""
+        return Explanation.from_mapping(await self.call_one("Explain", "s", [target]) or {})
+
+    async def rollout(self) -> RolloutInfo:
+        """``GetRollout``."""
+        return RolloutInfo.from_mapping(await self.call_one("GetRollout") or {})
+
+    async def agent_kinds(self) -> list[AgentKindInfo]:
+        """``ListAgentKinds``."""
+        return [AgentKindInfo.from_mapping(k) for k in await self.call_one("ListAgentKinds") or []]
 
     async def subscribe(self, members: set[str], handler: SignalHandler) -> None:
         """Deliver the daemon's signals named in ``members`` to ``handler`` (call before the method
