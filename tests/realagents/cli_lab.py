@@ -136,19 +136,22 @@ def stopped_flow(
         fake.clear()
 
 
-def _reap_under(root: Path) -> None:
-    """Stop every process whose program or working directory lies under this lab's root (ours), by pid:
-    some CLIs leave servers behind their TUI."""
+def _cwd_of(entry: Path) -> str:
+    try:
+        return os.readlink(entry / "cwd")
+    except OSError:
+        return ""
+
+
+def reap_under(root: Path, cwd_too: bool = True) -> None:
+    """Stop every process whose program (or, with ``cwd_too``, working directory) lies under a lab's root
+    (ours), by pid, SIGTERM then SIGKILL: some CLIs leave servers behind their TUI."""
     mine: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         argv = argv_of(int(entry.name))
-        try:
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            cwd = ""
-        if (argv and argv[0].startswith(f"{root}/")) or cwd.startswith(f"{root}/"):
+        if (argv and argv[0].startswith(f"{root}/")) or (cwd_too and _cwd_of(entry).startswith(f"{root}/")):
             mine.append(int(entry.name))
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in mine:
@@ -177,7 +180,7 @@ class CliLab:
 
     def __exit__(self, *exc: object) -> None:
         self.box.kill_server()
-        _reap_under(self.root)
+        reap_under(self.root)
         self.fake.stop()
 
     def launch(

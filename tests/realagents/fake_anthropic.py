@@ -315,6 +315,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _unknown_post(self, body: dict[str, Any], status: int, payload: dict[str, Any]) -> None:
+        """A POST to a path this API does not have: logged, recorded as ``unknown``, answered ``payload``."""
+        log.info("unknown POST %s", self.path)
+        self.owner._record("POST", self.path, body, False, "unknown")
+        self._send_json(status, payload)
+
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         self.owner._record("GET", self.path, {}, False, "get")
@@ -343,9 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"input_tokens": 42})
             return
         if path != "/v1/messages":
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(200, {})
+            self._unknown_post(body, 200, {})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)

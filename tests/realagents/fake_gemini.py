@@ -147,9 +147,7 @@ class _GeminiHandler(_Handler):
             self._send_json(200, {"totalTokens": 42})
             return
         if method not in ("streamGenerateContent", "generateContent"):
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(404, {"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}})
+            self._unknown_post(body, 404, {"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}})
             return
         streaming = method == "streamGenerateContent"
         turn, behaviour = self.owner._take(body, streaming)

@@ -141,9 +141,7 @@ class _OpenAIHandler(_Handler):
         path = self.path.split("?", 1)[0]
         body = self._read_json()
         if path != "/v1/responses":
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(404, {"error": {"message": "not here", "type": "invalid_request_error"}})
+            self._unknown_post(body, 404, {"error": {"message": "not here", "type": "invalid_request_error"}})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
