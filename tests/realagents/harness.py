@@ -29,8 +29,11 @@ AGENTS_DIR = REPO / ".cache" / "agents"
 WIDTH, HEIGHT = 120, 40
 
 # What never leaks from the test runner into the private tmux server and its panes.
-_STRIP_ENV = ("TMUX", "TMUX_PANE", "NOTIFY_SOCKET", "INVOCATION_ID", "JOURNAL_STREAM", "WATCHDOG_USEC")
-_STRIP_PREFIXES = ("ANTHROPIC_", "CLAUDE", "OPENAI_", "CODEX_", "GEMINI_", "LISTEN_")
+# CI markers too: a CLI that sees CI (Gemini CLI, via is-in-ci) runs without its UI, as in a pipeline,
+# where a person's terminal never has them.
+_STRIP_ENV = ("TMUX", "TMUX_PANE", "NOTIFY_SOCKET", "INVOCATION_ID", "JOURNAL_STREAM", "WATCHDOG_USEC",
+              "CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID")
+_STRIP_PREFIXES = ("ANTHROPIC_", "CLAUDE", "OPENAI_", "CODEX_", "GEMINI_", "LISTEN_", "CI_")
 
 
 class ScreenTimeout(AssertionError):

@@ -86,5 +86,5 @@ def test_new_kinds_recognised_and_never_crashed_alive(request: pytest.FixtureReq
     for name, shot in shots.items():
         if shot.label in (State.CRASHED, State.STUCK):
             continue
-        assert shot.facts is not None and shot.facts.kind is kind and shot.facts.agent_alive, (name, shot.facts)
+        assert shot.facts is not None and shot.facts.kind == kind and shot.facts.agent_alive, (name, shot.facts)
         assert classify_shot(shot).verdict.state is not State.CRASHED, name
