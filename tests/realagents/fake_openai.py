@@ -25,7 +25,6 @@ from tests.realagents.fake_anthropic import (
     ToolUse,
     _Handler,
 )
-from tests.realagents.fake_http import send_event_stream
 
 log = logging.getLogger("fake_openai")
 
@@ -141,7 +140,9 @@ class _OpenAIHandler(_Handler):
         path = self.path.split("?", 1)[0]
         body = self._read_json()
         if path != "/v1/responses":
-            self._unknown_post(body, 404, {"error": {"message": "not here", "type": "invalid_request_error"}})
+            log.info("unknown POST %s", self.path)
+            self.owner._record("POST", self.path, body, False, "unknown")
+            self._send_json(404, {"error": {"message": "not here", "type": "invalid_request_error"}})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
@@ -157,8 +158,19 @@ class _OpenAIHandler(_Handler):
             self._send_json(behaviour.status, error, behaviour.headers)
             return
         override = None if turn else json.dumps({"title": "Fake task"})
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
         model = str(body.get("model") or "gpt-5-codex")
-        send_event_stream(self, response_events(behaviour, model, self.owner._stop, override), log)
+        try:
+            for chunk in response_events(behaviour, model, self.owner._stop, override):
+                self.wfile.write(chunk.encode())
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            log.info("client went away mid-stream (interrupted)")
 
 
 @dataclass
@@ -170,4 +182,5 @@ class FakeOpenAI(FakeAnthropic):
     def _take(self, body: dict[str, Any]) -> tuple[bool, Behaviour]:
         if not is_codex_turn(body):
             return False, Text("")
-        return True, self._next_turn()
+        with self._lock:
+            return True, (self.script.popleft() if self.script else self.default)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realagents.shots import Shot, assert_labelled, classify_shot
+from tests.realagents.shots import Shot, classify_shot, explain
 from tmux_orc.model import Kind, State
 
 pytestmark = pytest.mark.realagent
@@ -50,13 +50,17 @@ PROCESS_ONLY = ["killed", "sigstop"]
 
 @pytest.mark.parametrize("scenario", GEMINI)
 def test_gemini_state(gemini_shots: dict[str, Shot], scenario: str) -> None:
-    assert_labelled(gemini_shots[scenario])
+    shot = gemini_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
 @pytest.mark.parametrize("scenario", GEMINI)
 def test_gemini_old_state(gemini_old_shots: dict[str, Shot], scenario: str) -> None:
     """0.30.1: the prompt between two rules, no quota dialog; the same rules must hold."""
-    assert_labelled(gemini_old_shots[scenario])
+    shot = gemini_old_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
 def test_gemini_title_carries_state(gemini_shots: dict[str, Shot]) -> None:
@@ -67,17 +71,23 @@ def test_gemini_title_carries_state(gemini_shots: dict[str, Shot]) -> None:
 
 @pytest.mark.parametrize("scenario", AIDER)
 def test_aider_state(aider_shots: dict[str, Shot], scenario: str) -> None:
-    assert_labelled(aider_shots[scenario])
+    shot = aider_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
 @pytest.mark.parametrize("scenario", PROCESS_ONLY)
 def test_opencode_process_states(opencode_shots: dict[str, Shot], scenario: str) -> None:
-    assert_labelled(opencode_shots[scenario])
+    shot = opencode_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
 @pytest.mark.parametrize("scenario", PROCESS_ONLY)
 def test_qwen_process_states(qwen_shots: dict[str, Shot], scenario: str) -> None:
-    assert_labelled(qwen_shots[scenario])
+    shot = qwen_shots[scenario]
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)
 
 
 @pytest.mark.parametrize(("fixture", "kind"), [("opencode_shots", Kind.OPENCODE), ("qwen_shots", Kind.QWEN)])
