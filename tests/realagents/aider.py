@@ -10,14 +10,13 @@ tools: every streamed request is a turn; a reply with a fenced ``bash`` block ma
 from __future__ import annotations
 
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_chat as fc
-from tests.realagents.cli_lab import CliAgent, CliLab, argv_of
-from tests.realagents.harness import AGENTS_DIR, wait_proc_state
+from tests.realagents.cli_lab import CliAgent, CliLab, argv_of, stopped_flow
+from tests.realagents.harness import AGENTS_DIR
 from tests.realagents.shots import Shot
 from tmux_orc.model import State
 
@@ -102,9 +101,7 @@ def main_flow(lab: AiderLab) -> Iterator[Shot]:
     yield agent.shot("interrupted", State.IDLE, "ctrl+c: `^C KeyboardInterrupt` and a fresh `>`", wait_ready(agent))
     fake.clear()
 
-    fake.push(fa.Text("Hello there from fake aider."))
-    agent.send("greet me")
-    pane.wait_text("Hello there from fake aider.")
+    agent.greet(fake, "Hello there from fake aider.")
     yield agent.shot("after-turn", State.IDLE, "reply, `Tokens: … Cost: …`, `>`", wait_ready(agent))
 
     fake.push(fa.Text("Run this:\n\n```bash\ntouch probe.txt\n```\n"))
@@ -159,26 +156,11 @@ def main_flow(lab: AiderLab) -> Iterator[Shot]:
     )
     wait_ready(agent)
 
-    for pid in agent.signal_tree(signal.SIGKILL):
-        wait_proc_state(pid, "", timeout=5)
+    agent.kill(whole_tree=True)
     yield agent.shot("killed", State.CRASHED, "bash `Killed` + shell prompt", agent.wait_shell())
 
 
 def stopped(lab: AiderLab) -> Iterator[Shot]:
     """A stream frozen by SIGSTOP."""
-    agent = lab.start("Aider-tester")
-    pane, fake = agent.pane, lab.fake
-    wait_ready(agent)
-    fake.push(fa.SlowStream(seconds=60))
-    agent.send("stream for a while")
-    pane.wait_text("tick tick")
-    pids = agent.signal_tree(signal.SIGSTOP)
-    for pid in pids:
-        wait_proc_state(pid, "Tt")
-    try:
-        yield agent.shot(
-            "sigstop", State.STUCK, "bash `[1]+ Stopped` over the frozen stream", pane.wait_text("Stopped", timeout=10)
-        )
-    finally:
-        agent.signal_tree(signal.SIGKILL)
-        fake.clear()
+    note = "bash `[1]+ Stopped` over the frozen stream"
+    yield from stopped_flow(lab.start("Aider-tester"), lab.fake, wait_ready, None, note=note)

@@ -13,12 +13,13 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from signal import Signals
 
-from tests.realagents.fake_anthropic import FakeAnthropic
-from tests.realagents.harness import Pane, TmuxBox, descendants
+from tests.realagents.fake_anthropic import FakeAnthropic, SlowStream, Text
+from tests.realagents.harness import Pane, TmuxBox, descendants, wait_proc_state
 from tests.realagents.shots import Shot, shoot
 from tmux_orc.model import State
 
@@ -67,14 +68,14 @@ class CliAgent:
                 return pid
         return None
 
-    def signal(self, sig: signal.Signals) -> int:
+    def signal(self, sig: Signals) -> int:
         pid = self.pid()
         if pid is None:
             raise AssertionError(f"agent process not found under {self.pane.pane_id}: {process_tree(self.pane)}")
         os.kill(pid, sig)
         return pid
 
-    def signal_tree(self, sig: signal.Signals) -> list[int]:
+    def signal_tree(self, sig: Signals) -> list[int]:
         """Send ``sig`` to every process under the pane's shell (a CLI that relaunches itself under a
         launcher freezes or dies whole, as with job control); returns the pids."""
         pids = descendants(self.pane.pane_pid())
@@ -85,6 +86,21 @@ class CliAgent:
                 os.kill(pid, sig)
         return pids
 
+    def signal_all(self, sig: Signals, whole_tree: bool) -> list[int]:
+        """``sig`` to every process under the pane (``whole_tree``) or to the agent's main one; the pids."""
+        return self.signal_tree(sig) if whole_tree else [self.signal(sig)]
+
+    def kill(self, whole_tree: bool = False) -> None:
+        """SIGKILL the agent (every process under the pane with ``whole_tree``) and wait until it is gone."""
+        for pid in self.signal_all(signal.SIGKILL, whole_tree):
+            wait_proc_state(pid, "", timeout=5)
+
+    def greet(self, fake: FakeAnthropic, reply: str) -> None:
+        """One plain turn: ``reply`` queued, `greet me` sent, the reply on screen."""
+        fake.push(Text(reply))
+        self.send("greet me")
+        self.pane.wait_text(reply)
+
     def send(self, text: str, settle: float = 0.3) -> None:
         self.pane.type(text)
         time.sleep(settle)
@@ -94,19 +110,48 @@ class CliAgent:
         return self.pane.wait_regex(SHELL_PROMPT, timeout=timeout)
 
 
-def _reap_under(root: Path) -> None:
-    """Stop every process whose program or working directory lies under this lab's root (ours), by pid:
-    some CLIs leave servers behind their TUI."""
+def stopped_flow(
+    agent: CliAgent,
+    fake: FakeAnthropic,
+    wait_ready: Callable[[CliAgent], str],
+    wait_busy: Callable[[CliAgent], str] | None,
+    whole_tree: bool = True,
+    note: str = "bash `[1]+ Stopped` over the frozen TUI",
+) -> Iterator[Shot]:
+    """The shared SIGSTOP scenario: a long stream started and frozen (every process under the pane with
+    ``whole_tree``, else the agent's main one), one ``sigstop`` shot, then killed."""
+    pane = agent.pane
+    wait_ready(agent)
+    fake.push(SlowStream(seconds=60))
+    agent.send("stream for a while")
+    if wait_busy is not None:
+        wait_busy(agent)
+    pane.wait_text("tick tick")
+    for pid in agent.signal_all(signal.SIGSTOP, whole_tree):
+        wait_proc_state(pid, "Tt")
+    try:
+        yield agent.shot("sigstop", State.STUCK, note, pane.wait_text("Stopped", timeout=10))
+    finally:
+        agent.signal_all(signal.SIGKILL, whole_tree)
+        fake.clear()
+
+
+def _cwd_of(entry: Path) -> str:
+    try:
+        return os.readlink(entry / "cwd")
+    except OSError:
+        return ""
+
+
+def reap_under(root: Path, cwd_too: bool = True) -> None:
+    """Stop every process whose program (or, with ``cwd_too``, working directory) lies under a lab's root
+    (ours), by pid, SIGTERM then SIGKILL: some CLIs leave servers behind their TUI."""
     mine: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         argv = argv_of(int(entry.name))
-        try:
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            cwd = ""
-        if (argv and argv[0].startswith(f"{root}/")) or cwd.startswith(f"{root}/"):
+        if (argv and argv[0].startswith(f"{root}/")) or (cwd_too and _cwd_of(entry).startswith(f"{root}/")):
             mine.append(int(entry.name))
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in mine:
@@ -135,7 +180,7 @@ class CliLab:
 
     def __exit__(self, *exc: object) -> None:
         self.box.kill_server()
-        _reap_under(self.root)
+        reap_under(self.root)
         self.fake.stop()
 
     def launch(

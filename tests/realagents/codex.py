@@ -7,7 +7,6 @@ command asks first. The ``codex`` bin is a node launcher that runs a native ``co
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_openai as fo
+from tests.realagents.cli_lab import argv_of, reap_under
 from tests.realagents.harness import AGENTS_DIR, Pane, TmuxBox, descendants
 from tests.realagents.shots import Shot, shoot
 from tmux_orc.model import State
@@ -62,36 +62,10 @@ class CodexAgent:
     def tui_pid(self) -> int | None:
         """The native ``codex`` TUI under the node launcher (not its ``codex app-server`` children)."""
         for pid in descendants(self.pane.pane_pid()):
-            argv = _argv(pid)
+            argv = argv_of(pid)
             if argv and Path(argv[0]).name == "codex" and "app-server" not in argv:
                 return pid
         return None
-
-
-def _argv(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
-def _reap_daemons(root: Path) -> None:
-    """Codex starts an ``app-server`` daemon from ``$CODEX_HOME`` that outlives the TUI: stop the ones
-    whose program lives under this lab's root (ours), by pid."""
-    mine: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            argv = _argv(int(entry.name))
-            if argv and argv[0].startswith(f"{root}/"):
-                mine.append(int(entry.name))
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in mine:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in mine):
-            time.sleep(0.1)
 
 
 @dataclass
@@ -110,7 +84,8 @@ class CodexLab:
 
     def __exit__(self, *exc: object) -> None:
         self.box.kill_server()
-        _reap_daemons(self.root)
+        # Codex starts an ``app-server`` daemon from ``$CODEX_HOME`` that outlives the TUI
+        reap_under(self.root, cwd_too=False)
         self.fake.stop()
 
     def launch(self, window: str) -> CodexAgent:

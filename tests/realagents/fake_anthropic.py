@@ -12,7 +12,6 @@ Run it by hand to watch what a CLI sends::
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import threading
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.realagents.fake_http import run_by_hand, send_event_stream
 
 log = logging.getLogger("fake_anthropic")
 
@@ -78,8 +79,12 @@ class AskQuestion:
     def tool_input(self) -> dict[str, Any]:
         """The tool's input as its schema has it: ``{"questions": [{question, header, options, multiSelect}]}``."""
         options = [{"label": label, "description": text} for label, text in self.options]
-        question = {"question": self.question, "header": self.header, "options": options,
-                    "multiSelect": self.multi_select}
+        question = {
+            "question": self.question,
+            "header": self.header,
+            "options": options,
+            "multiSelect": self.multi_select,
+        }
         return {"questions": [question]}
 
 
@@ -202,7 +207,15 @@ class FakeAnthropic:
         with self._lock:
             if self.script and isinstance(self.script[0], AskQuestion) and not offers_tool(body, "AskUserQuestion"):
                 return False, Text("Fake session")  # a side loop with tools, but not this one: keep the question
-            return True, (self.script.popleft() if self.script else self.default)
+            return True, self._pop_turn()
+
+    def _next_turn(self) -> Behaviour:
+        """The next scripted behaviour (``default`` when the script is empty), taken under the lock."""
+        with self._lock:
+            return self._pop_turn()
+
+    def _pop_turn(self) -> Behaviour:
+        return self.script.popleft() if self.script else self.default
 
     def _record(self, method: str, path: str, body: dict[str, Any], turn: bool, answer: str) -> None:
         with self._lock:
@@ -302,6 +315,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _unknown_post(self, body: dict[str, Any], status: int, payload: dict[str, Any]) -> None:
+        """A POST to a path this API does not have: logged, recorded as ``unknown``, answered ``payload``."""
+        log.info("unknown POST %s", self.path)
+        self.owner._record("POST", self.path, body, False, "unknown")
+        self._send_json(status, payload)
+
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         self.owner._record("GET", self.path, {}, False, "get")
@@ -330,9 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"input_tokens": 42})
             return
         if path != "/v1/messages":
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(200, {})
+            self._unknown_post(body, 200, {})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
@@ -350,37 +367,17 @@ class _Handler(BaseHTTPRequestHandler):
             text = behaviour.text if isinstance(behaviour, Text) else "ok"
             self._send_json(200, _message(model, [{"type": "text", "text": text}], "end_turn"))
             return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for chunk in stream_events(behaviour, model, self.owner._stop):
-                self.wfile.write(chunk.encode())
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("client went away mid-stream (interrupted)")
+        send_event_stream(self, stream_events(behaviour, model, self.owner._stop), log)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG)
-    with FakeAnthropic(port=args.port) as fake:
-        print(f"listening on {fake.base_url}", flush=True)
-        seen = 0
-        try:
-            while True:
-                time.sleep(0.5)
-                for req in fake.requests[seen:]:
-                    keys = {k: req.body.get(k) for k in ("model", "max_tokens", "stream")}
-                    print(req.method, req.path, keys, "tools" in req.body, req.behaviour, flush=True)
-                seen = len(fake.requests)
-        except KeyboardInterrupt:
-            pass
+    """Serve on ``--port`` and print every request."""
+
+    def describe(req: RecordedRequest) -> tuple[object, ...]:
+        keys = {k: req.body.get(k) for k in ("model", "max_tokens", "stream")}
+        return req.method, req.path, keys, "tools" in req.body, req.behaviour
+
+    run_by_hand(__doc__ or "", 8765, lambda port: FakeAnthropic(port=port), describe)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Run it by hand to watch what a CLI sends::
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import threading
@@ -27,11 +26,13 @@ from tests.realagents.fake_anthropic import (
     Behaviour,
     FakeAnthropic,
     HttpError,
+    RecordedRequest,
     SlowStream,
     Text,
     ToolUse,
     _Handler,
 )
+from tests.realagents.fake_http import run_by_hand, send_event_stream
 
 log = logging.getLogger("fake_chat")
 
@@ -152,9 +153,7 @@ class _ChatHandler(_Handler):
         path = self.path.split("?", 1)[0]
         body = self._read_json()
         if not path.endswith("/chat/completions"):
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(404, {"error": {"message": "not here", "type": "invalid_request_error"}})
+            self._unknown_post(body, 404, {"error": {"message": "not here", "type": "invalid_request_error"}})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
@@ -169,18 +168,7 @@ class _ChatHandler(_Handler):
             text = behaviour.text if isinstance(behaviour, Text) else "ok"
             self._send_json(200, completion(text, model))
             return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for piece in chunks(behaviour, model, self.owner._stop):  # type: ignore[arg-type]
-                self.wfile.write(piece.encode())
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("client went away mid-stream (interrupted)")
+        send_event_stream(self, chunks(behaviour, model, self.owner._stop), log)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -200,27 +188,17 @@ class FakeChat(FakeAnthropic):
     def _take(self, body: dict[str, Any]) -> tuple[bool, Behaviour]:
         if not self.turn_if(body):
             return False, Text(self.side_reply)
-        with self._lock:
-            return True, (self.script.popleft() if self.script else self.default)
+        return True, self._next_turn()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8766)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG)
-    with FakeChat(port=args.port) as fake:
-        print(f"listening on {fake.base_url}", flush=True)
-        seen = 0
-        try:
-            while True:
-                time.sleep(0.5)
-                for req in fake.requests[seen:]:
-                    keys = {k: req.body.get(k) for k in ("model", "stream")}
-                    print(req.method, req.path, keys, "tools" in req.body, req.behaviour, flush=True)
-                seen = len(fake.requests)
-        except KeyboardInterrupt:
-            pass
+    """Serve on ``--port`` and print every request."""
+
+    def describe(req: RecordedRequest) -> tuple[object, ...]:
+        keys = {k: req.body.get(k) for k in ("model", "stream")}
+        return req.method, req.path, keys, "tools" in req.body, req.behaviour
+
+    run_by_hand(__doc__ or "", 8766, lambda port: FakeChat(port=port), describe)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Run it by hand to watch what a CLI sends::
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import threading
@@ -23,8 +22,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.realagents.fake_anthropic import Behaviour, FakeAnthropic, HttpError, SlowStream, Text, ToolUse, _Handler
+from tests.realagents.fake_anthropic import (
+    Behaviour,
+    FakeAnthropic,
+    HttpError,
+    RecordedRequest,
+    SlowStream,
+    Text,
+    ToolUse,
+    _Handler,
+)
 from tests.realagents.fake_chat import ChatBehaviour, ToolCall
+from tests.realagents.fake_http import run_by_hand, send_event_stream
 
 log = logging.getLogger("fake_gemini")
 MODEL = "gemini-2.5-pro"
@@ -138,9 +147,7 @@ class _GeminiHandler(_Handler):
             self._send_json(200, {"totalTokens": 42})
             return
         if method not in ("streamGenerateContent", "generateContent"):
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(404, {"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}})
+            self._unknown_post(body, 404, {"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}})
             return
         streaming = method == "streamGenerateContent"
         turn, behaviour = self.owner._take(body, streaming)
@@ -164,18 +171,7 @@ class _GeminiHandler(_Handler):
             text = behaviour.text if isinstance(behaviour, Text) else "ok"
             self._send_json(200, _response([{"text": text}], model, "STOP"))
             return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for piece in stream_chunks(behaviour, model, self.owner._stop):  # type: ignore[arg-type]
-                self.wfile.write(piece.encode())
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("client went away mid-stream (interrupted)")
+        send_event_stream(self, stream_chunks(behaviour, model, self.owner._stop), log)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -193,26 +189,16 @@ class FakeGemini(FakeAnthropic):
     def _take(self, body: dict[str, Any], streaming: bool = True) -> tuple[bool, Behaviour]:  # type: ignore[override]
         if not (streaming and body.get("tools")):
             return False, Text("")
-        with self._lock:
-            return True, (self.script.popleft() if self.script else self.default)
+        return True, self._next_turn()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8767)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG)
-    with FakeGemini(port=args.port) as fake:
-        print(f"listening on {fake.base_url}", flush=True)
-        seen = 0
-        try:
-            while True:
-                time.sleep(0.5)
-                for req in fake.requests[seen:]:
-                    print(req.method, req.path, "tools" in req.body, req.behaviour, flush=True)
-                seen = len(fake.requests)
-        except KeyboardInterrupt:
-            pass
+    """Serve on ``--port`` and print every request."""
+
+    def describe(req: RecordedRequest) -> tuple[object, ...]:
+        return req.method, req.path, "tools" in req.body, req.behaviour
+
+    run_by_hand(__doc__ or "", 8767, lambda port: FakeGemini(port=port), describe)
 
 
 if __name__ == "__main__":

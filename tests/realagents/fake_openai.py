@@ -25,6 +25,7 @@ from tests.realagents.fake_anthropic import (
     ToolUse,
     _Handler,
 )
+from tests.realagents.fake_http import send_event_stream
 
 log = logging.getLogger("fake_openai")
 
@@ -140,9 +141,7 @@ class _OpenAIHandler(_Handler):
         path = self.path.split("?", 1)[0]
         body = self._read_json()
         if path != "/v1/responses":
-            log.info("unknown POST %s", self.path)
-            self.owner._record("POST", self.path, body, False, "unknown")
-            self._send_json(404, {"error": {"message": "not here", "type": "invalid_request_error"}})
+            self._unknown_post(body, 404, {"error": {"message": "not here", "type": "invalid_request_error"}})
             return
         turn, behaviour = self.owner._take(body)
         self.owner._record("POST", self.path, body, turn, type(behaviour).__name__)
@@ -158,19 +157,8 @@ class _OpenAIHandler(_Handler):
             self._send_json(behaviour.status, error, behaviour.headers)
             return
         override = None if turn else json.dumps({"title": "Fake task"})
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.close_connection = True
         model = str(body.get("model") or "gpt-5-codex")
-        try:
-            for chunk in response_events(behaviour, model, self.owner._stop, override):
-                self.wfile.write(chunk.encode())
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("client went away mid-stream (interrupted)")
+        send_event_stream(self, response_events(behaviour, model, self.owner._stop, override), log)
 
 
 @dataclass
@@ -182,5 +170,4 @@ class FakeOpenAI(FakeAnthropic):
     def _take(self, body: dict[str, Any]) -> tuple[bool, Behaviour]:
         if not is_codex_turn(body):
             return False, Text("")
-        with self._lock:
-            return True, (self.script.popleft() if self.script else self.default)
+        return True, self._next_turn()

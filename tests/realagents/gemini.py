@@ -16,9 +16,9 @@ from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_gemini as fg
-from tests.realagents.cli_lab import CliAgent, CliLab, argv_of
+from tests.realagents.cli_lab import CliAgent, CliLab, argv_of, stopped_flow
 from tests.realagents.fake_chat import ToolCall
-from tests.realagents.harness import AGENTS_DIR, wait_proc_state
+from tests.realagents.harness import AGENTS_DIR
 from tests.realagents.shots import Shot
 from tmux_orc.model import State
 
@@ -117,9 +117,7 @@ def main_flow(lab: GeminiLab) -> Iterator[Shot]:
     yield agent.shot("interrupted", State.IDLE, "turn cancelled by Escape", wait_ready(agent))
     fake.clear()
 
-    fake.push(fa.Text("Hello there from fake gemini."))
-    agent.send("greet me")
-    pane.wait_text("Hello there from fake gemini.")
+    agent.greet(fake, "Hello there from fake gemini.")
     yield agent.shot("after-turn", State.IDLE, "`✦ <reply>` above an empty prompt", wait_ready(agent))
 
     fake.push(ToolCall("run_shell_command", {"command": "touch probe.txt", "description": "Create a probe file"}))
@@ -160,15 +158,14 @@ def main_flow(lab: GeminiLab) -> Iterator[Shot]:
     )
     wait_ready(agent)
 
-    pid = agent.signal(signal.SIGKILL)
-    wait_proc_state(pid, "", timeout=5)
+    agent.kill()
     yield agent.shot("killed", State.CRASHED, "bash `Killed` + prompt over the dead TUI", agent.wait_shell())
 
 
 def retrying_and_stopped(lab: GeminiLab) -> Iterator[Shot]:
     """A 503 retried under the spinner; then a stream frozen by SIGSTOP."""
     agent = lab.start("Gemini-qa")
-    pane, fake = agent.pane, lab.fake
+    fake = lab.fake
     wait_ready(agent)
     fake.push(*[fg.gemini_server_error(503)] * 40)
     agent.send("please")
@@ -183,19 +180,4 @@ def retrying_and_stopped(lab: GeminiLab) -> Iterator[Shot]:
     agent.wait_shell()
     fake.clear()
 
-    agent = lab.start("Gemini-tester")
-    pane = agent.pane
-    wait_ready(agent)
-    fake.push(fa.SlowStream(seconds=60))
-    agent.send("stream for a while")
-    wait_busy(agent)
-    pane.wait_text("tick tick")
-    pid = agent.signal(signal.SIGSTOP)
-    wait_proc_state(pid, "Tt")
-    try:
-        yield agent.shot(
-            "sigstop", State.STUCK, "bash `[1]+ Stopped` over the frozen TUI", pane.wait_text("Stopped", timeout=10)
-        )
-    finally:
-        agent.signal(signal.SIGKILL)
-        fake.clear()
+    yield from stopped_flow(lab.start("Gemini-tester"), fake, wait_ready, wait_busy, whole_tree=False)

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.harness.daemon import TMUX_ORCD, DaemonProcess
 from tmux_orc.model import PaneInfo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -329,3 +334,28 @@ def wait_proc_state(pid: int, states: str, timeout: float = 5.0) -> str:
         time.sleep(0.05)
         state = proc_state(pid)
     return state
+
+
+# -- the real daemon beside real CLIs (test_real_daemon, test_real_resume, test_real_questions) -------------
+
+
+def require_daemon_and(binary: Path, what: str, tools: Iterable[str] = ("tmux", "dbus-daemon")) -> None:
+    """Skip the test unless ``tools`` are on PATH, tmux-orcd is installed and the CLI ``what`` is at ``binary``."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    if not Path(TMUX_ORCD).exists():
+        pytest.skip(f"tmux-orcd is not installed at {TMUX_ORCD}")
+    if not binary.exists():
+        pytest.skip(f"{what} is not installed at {binary}: run scripts/install-agents")
+
+
+def open_shell_session(box: TmuxBox, session: str) -> None:
+    """The tmux server up before the daemon or the agent starts: a session whose only window is a plain shell."""
+    size = ("-x", str(WIDTH), "-y", str(HEIGHT))
+    box.tmux("new-session", "-d", "-s", session, "-n", "shell", *size, "bash", "--noprofile", "--norc", "-i")
+
+
+def daemon_agent(daemon: DaemonProcess, pane_id: str) -> dict[str, Any]:
+    """The daemon's ListAgents entry for the pane ({} when it names none)."""
+    return next((agent for agent in daemon.agents() if agent["pane_id"] == pane_id), {})

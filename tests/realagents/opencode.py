@@ -10,15 +10,14 @@ in the npm package; its process is called ``opencode``).
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_chat as fc
-from tests.realagents.cli_lab import CliAgent, CliLab, argv_of, comm_of
-from tests.realagents.harness import AGENTS_DIR, ScreenTimeout, wait_proc_state
+from tests.realagents.cli_lab import CliAgent, CliLab, argv_of, comm_of, stopped_flow
+from tests.realagents.harness import AGENTS_DIR, ScreenTimeout
 from tests.realagents.shots import Shot
 from tmux_orc.model import State
 
@@ -140,9 +139,7 @@ def main_flow(lab: OpencodeLab) -> Iterator[Shot]:
     yield agent.shot("interrupted", State.IDLE, "`▣  Build · <model> · interrupted`", interrupt(agent))
     fake.clear()
 
-    fake.push(fa.Text("Hello there from fake opencode."))
-    agent.send("greet me")
-    pane.wait_text("Hello there from fake opencode.")
+    agent.greet(fake, "Hello there from fake opencode.")
     yield agent.shot("after-turn", State.IDLE, "reply over `▣  Build · <model> · 62ms`", wait_ready(agent))
 
     fake.push(fc.ToolCall("bash", {"command": "touch probe.txt", "description": "Create a probe file"}))
@@ -179,27 +176,10 @@ def main_flow(lab: OpencodeLab) -> Iterator[Shot]:
     fake.clear()
     interrupt(agent)
 
-    pid = agent.signal(signal.SIGKILL)
-    wait_proc_state(pid, "", timeout=5)
+    agent.kill()
     yield agent.shot("killed", State.CRASHED, "bash `Killed` + prompt over the dead TUI", agent.wait_shell())
 
 
 def stopped(lab: OpencodeLab) -> Iterator[Shot]:
     """A stream frozen by SIGSTOP."""
-    agent = lab.start("Opencode-tester")
-    pane, fake = agent.pane, lab.fake
-    wait_ready(agent)
-    fake.push(fa.SlowStream(seconds=60))
-    agent.send("stream for a while")
-    wait_busy(agent)
-    pane.wait_text("tick tick")
-    pids = agent.signal_tree(signal.SIGSTOP)
-    for pid in pids:
-        wait_proc_state(pid, "Tt")
-    try:
-        yield agent.shot(
-            "sigstop", State.STUCK, "bash `[1]+ Stopped` over the frozen TUI", pane.wait_text("Stopped", timeout=10)
-        )
-    finally:
-        agent.signal_tree(signal.SIGKILL)
-        fake.clear()
+    yield from stopped_flow(lab.start("Opencode-tester"), lab.fake, wait_ready, wait_busy)

@@ -10,7 +10,6 @@ statistics, auto-update and tips off; env ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_chat as fc
-from tests.realagents.cli_lab import CliAgent, CliLab, argv_of
-from tests.realagents.harness import AGENTS_DIR, wait_proc_state
+from tests.realagents.cli_lab import CliAgent, CliLab, argv_of, stopped_flow
+from tests.realagents.harness import AGENTS_DIR
 from tests.realagents.shots import Shot
 from tmux_orc.model import State
 
@@ -130,9 +129,7 @@ def main_flow(lab: QwenLab) -> Iterator[Shot]:
     pane.keys("C-u")
     wait_ready(agent)
 
-    fake.push(fa.Text("Hello there from fake qwen."))
-    agent.send("greet me")
-    pane.wait_text("Hello there from fake qwen.")
+    agent.greet(fake, "Hello there from fake qwen.")
     yield agent.shot("after-turn", State.IDLE, "reply above an empty prompt", wait_ready(agent))
 
     fake.push(fc.ToolCall("run_shell_command", {"command": "touch probe.txt", "description": "Create a probe file"}))
@@ -171,27 +168,10 @@ def main_flow(lab: QwenLab) -> Iterator[Shot]:
         pane.wait_text("could not be parsed", "Type your message"),
     )
 
-    for pid in agent.signal_tree(signal.SIGKILL):  # the launcher and its relaunched cli.js
-        wait_proc_state(pid, "", timeout=5)
+    agent.kill(whole_tree=True)  # the launcher and its relaunched cli.js
     yield agent.shot("killed", State.CRASHED, "bash `Killed` + prompt over the dead TUI", agent.wait_shell())
 
 
 def stopped(lab: QwenLab) -> Iterator[Shot]:
     """A stream frozen by SIGSTOP."""
-    agent = lab.start("Qwen-tester")
-    pane, fake = agent.pane, lab.fake
-    wait_ready(agent)
-    fake.push(fa.SlowStream(seconds=60))
-    agent.send("stream for a while")
-    wait_busy(agent)
-    pane.wait_text("tick tick")
-    pids = agent.signal_tree(signal.SIGSTOP)
-    for pid in pids:
-        wait_proc_state(pid, "Tt")
-    try:
-        yield agent.shot(
-            "sigstop", State.STUCK, "bash `[1]+ Stopped` over the frozen TUI", pane.wait_text("Stopped", timeout=10)
-        )
-    finally:
-        agent.signal_tree(signal.SIGKILL)
-        fake.clear()
+    yield from stopped_flow(lab.start("Qwen-tester"), lab.fake, wait_ready, wait_busy)

@@ -128,3 +128,9 @@ def explain(shot: Shot, obs: Observation) -> str:
         f"(rule {obs.verdict.rule!r}, detail {obs.verdict.detail!r}); title {shot.pane.title!r}; "
         f"facts {shot.facts}\n--- screen ({shot.note}) ---\n{tail}"
     )
+
+
+def assert_labelled(shot: Shot) -> None:
+    """The engine names the state the scenario drove the agent into; else :func:`explain` says why not."""
+    obs = classify_shot(shot)
+    assert obs.verdict.state is shot.label, explain(shot, obs)

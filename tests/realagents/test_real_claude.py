@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realagents.shots import Shot, classify_shot, explain
+from tests.realagents.shots import Shot, assert_labelled, classify_shot, explain
 from tmux_orc.model import Kind, State
 
 pytestmark = pytest.mark.realagent
@@ -36,16 +36,12 @@ CLAUDE1_SCENARIOS = ["fresh-prompt", "typed", "streaming", "permission", "429", 
 
 @pytest.mark.parametrize("scenario", CLAUDE2_SCENARIOS)
 def test_claude2_state(claude2_shots: dict[str, Shot], scenario: str) -> None:
-    shot = claude2_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(claude2_shots[scenario])
 
 
 @pytest.mark.parametrize("scenario", CLAUDE1_SCENARIOS)
 def test_claude1_state(claude1_shots: dict[str, Shot], scenario: str) -> None:
-    shot = claude1_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(claude1_shots[scenario])
 
 
 def test_claude2_process_facts(claude2_shots: dict[str, Shot]) -> None:

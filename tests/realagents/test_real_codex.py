@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.realagents.codex import title_busy
-from tests.realagents.shots import Shot, classify_shot, explain
+from tests.realagents.shots import Shot, assert_labelled
 from tmux_orc.model import Kind
 
 pytestmark = pytest.mark.realagent
@@ -26,9 +26,7 @@ CODEX_SCENARIOS = [
 
 @pytest.mark.parametrize("scenario", CODEX_SCENARIOS)
 def test_codex_state(codex_shots: dict[str, Shot], scenario: str) -> None:
-    shot = codex_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(codex_shots[scenario])
 
 
 def test_codex_process_facts(codex_shots: dict[str, Shot]) -> None:

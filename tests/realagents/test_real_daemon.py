@@ -8,19 +8,17 @@ bus, with a short stuck threshold so the stalled stream and the stopped program 
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.harness.bus import PrivateBus, wait_until
-from tests.harness.daemon import TMUX_ORCD, DaemonProcess
+from tests.harness.daemon import DaemonProcess
 from tests.realagents import claude, codex
-from tests.realagents.harness import HEIGHT, WIDTH, TmuxBox
+from tests.realagents.harness import daemon_agent, open_shell_session, require_daemon_and
 from tests.realagents.shots import Shot, classify_shot, explain
 from tmux_orc.model import State
 
@@ -28,6 +26,7 @@ pytestmark = pytest.mark.realagent
 
 STUCK_AFTER = 4.0  # seconds a working screen may stay unchanged (the contract's default is 300)
 WAIT = 15.0  # bound on every wait for the daemon to name a state
+DAEMON_TOOLS = ("tmux", "dbus-daemon", "busctl")
 DAEMON_SETTINGS: dict[str, Any] = {
     "interval": 0.3,
     "stuck_after": STUCK_AFTER,
@@ -53,29 +52,6 @@ class Seen:
         return f"{head}\n{explain(self.shot, classify_shot(self.shot))}"
 
 
-def _require_tools(binary: Path, what: str) -> None:
-    for tool in ("tmux", "dbus-daemon", "busctl"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    if not Path(TMUX_ORCD).exists():
-        pytest.skip(f"tmux-orcd is not installed at {TMUX_ORCD}")
-    if not binary.exists():
-        pytest.skip(f"{what} is not installed at {binary}: run scripts/install-agents")
-
-
-def _open_server(box: TmuxBox, session: str) -> None:
-    """The tmux server up before the daemon starts: a session whose only window is a plain shell."""
-    box.tmux("new-session", "-d", "-s", session, "-n", "shell", "-x", str(WIDTH), "-y", str(HEIGHT),
-             "bash", "--noprofile", "--norc", "-i")
-
-
-def _lookup(daemon: DaemonProcess, pane_id: str) -> dict[str, Any]:
-    for agent in daemon.agents():
-        if agent["pane_id"] == pane_id:
-            return agent
-    return {}
-
-
 def _explain(daemon: DaemonProcess, pane_id: str) -> dict[str, Any] | None:
     try:
         return daemon.call("Explain", "s", pane_id)[0]  # type: ignore[no-any-return]
@@ -93,11 +69,11 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
     for shot in shots:
         pane_id, began = shot.pane.pane_id, time.monotonic()
         hint = (hints or {}).get(shot.scenario, "")
-        first = _lookup(daemon, pane_id).get("state", "")
+        first = daemon_agent(daemon, pane_id).get("state", "")
         first_explain = _explain(daemon, pane_id) if first else None
 
         def named(pane_id: str = pane_id, state: str = shot.label.value, hint: str = hint) -> bool:
-            agent = _lookup(daemon, pane_id)
+            agent = daemon_agent(daemon, pane_id)
             return bool(agent) and agent["state"] == state and hint in agent["detail"]
 
         try:
@@ -105,15 +81,15 @@ def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | 
             yield Seen(shot, daemon.agent(pane_id), "", time.monotonic() - began, first, first_explain)
         except AssertionError as exc:
             problem = f"{exc}".splitlines()[0]
-            yield Seen(shot, _lookup(daemon, pane_id), problem, time.monotonic() - began, first, first_explain)
+            yield Seen(shot, daemon_agent(daemon, pane_id), problem, time.monotonic() - began, first, first_explain)
 
 
 @pytest.fixture(scope="module")
 def claude_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Iterator[dict[str, Seen]]:
-    _require_tools(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
+    require_daemon_and(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}", DAEMON_TOOLS)
     root = tmp_path_factory.mktemp("daemon-claude")
     with claude.ClaudeLab(root / "lab") as lab:
-        _open_server(lab.box, lab.session)
+        open_shell_session(lab.box, lab.session)
         daemon = DaemonProcess(session_bus.address, lab.box.socket, root, **DAEMON_SETTINGS).start()
         try:
             seen = [
@@ -129,10 +105,10 @@ def claude_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: Private
 
 @pytest.fixture(scope="module")
 def codex_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Iterator[dict[str, Seen]]:
-    _require_tools(codex.codex_bin(), f"Codex CLI {codex.CODEX}")
+    require_daemon_and(codex.codex_bin(), f"Codex CLI {codex.CODEX}", DAEMON_TOOLS)
     root = tmp_path_factory.mktemp("daemon-codex")
     with codex.CodexLab(root / "lab") as lab:
-        _open_server(lab.box, lab.session)
+        open_shell_session(lab.box, lab.session)
         # Codex's "thinking" screen is a clock and nothing else: a short stuck threshold would call it stuck.
         daemon = DaemonProcess(session_bus.address, lab.box.socket, root, **{**DAEMON_SETTINGS, "stuck_after": 30})
         daemon.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realagents.shots import Shot, classify_shot, explain
+from tests.realagents.shots import Shot, assert_labelled, classify_shot
 from tmux_orc.model import Kind, State
 
 pytestmark = pytest.mark.realagent
@@ -50,17 +50,13 @@ PROCESS_ONLY = ["killed", "sigstop"]
 
 @pytest.mark.parametrize("scenario", GEMINI)
 def test_gemini_state(gemini_shots: dict[str, Shot], scenario: str) -> None:
-    shot = gemini_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(gemini_shots[scenario])
 
 
 @pytest.mark.parametrize("scenario", GEMINI)
 def test_gemini_old_state(gemini_old_shots: dict[str, Shot], scenario: str) -> None:
     """0.30.1: the prompt between two rules, no quota dialog; the same rules must hold."""
-    shot = gemini_old_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(gemini_old_shots[scenario])
 
 
 def test_gemini_title_carries_state(gemini_shots: dict[str, Shot]) -> None:
@@ -71,23 +67,17 @@ def test_gemini_title_carries_state(gemini_shots: dict[str, Shot]) -> None:
 
 @pytest.mark.parametrize("scenario", AIDER)
 def test_aider_state(aider_shots: dict[str, Shot], scenario: str) -> None:
-    shot = aider_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(aider_shots[scenario])
 
 
 @pytest.mark.parametrize("scenario", PROCESS_ONLY)
 def test_opencode_process_states(opencode_shots: dict[str, Shot], scenario: str) -> None:
-    shot = opencode_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(opencode_shots[scenario])
 
 
 @pytest.mark.parametrize("scenario", PROCESS_ONLY)
 def test_qwen_process_states(qwen_shots: dict[str, Shot], scenario: str) -> None:
-    shot = qwen_shots[scenario]
-    obs = classify_shot(shot)
-    assert obs.verdict.state is shot.label, explain(shot, obs)
+    assert_labelled(qwen_shots[scenario])
 
 
 @pytest.mark.parametrize(("fixture", "kind"), [("opencode_shots", Kind.OPENCODE), ("qwen_shots", Kind.QWEN)])

@@ -8,19 +8,17 @@ both say waiting_input with the question itself as the detail, not the header or
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.harness.bus import PrivateBus
-from tests.harness.daemon import TMUX_ORCD, DaemonProcess
+from tests.harness.daemon import DaemonProcess
 from tests.realagents import claude
 from tests.realagents import fake_anthropic as fa
-from tests.realagents.harness import HEIGHT, WIDTH
+from tests.realagents.harness import HEIGHT, WIDTH, daemon_agent, require_daemon_and
 from tests.realagents.shots import Shot, classify_shot, explain
 from tmux_orc.model import State
 
@@ -31,21 +29,11 @@ RELEASES = {"2.1": None, "2.0": claude.CLAUDE_20_PREFIX}  # release -> npm prefi
 WAIT = 30.0
 
 
-def _require(binary: Path, what: str) -> None:
-    for tool in ("tmux", "dbus-daemon"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    if not Path(TMUX_ORCD).exists():
-        pytest.skip(f"tmux-orcd is not installed at {TMUX_ORCD}")
-    if not binary.exists():
-        pytest.skip(f"{what} is not installed at {binary}: run scripts/install-agents")
-
-
 def _daemon_says(daemon: DaemonProcess, pane_id: str) -> dict[str, Any]:
     """GetAgent once the daemon names the question (or its last word on the pane after WAIT seconds)."""
     deadline, agent = time.monotonic() + WAIT, {}
     while time.monotonic() < deadline:
-        agent = next((a for a in daemon.agents() if a["pane_id"] == pane_id), {})
+        agent = daemon_agent(daemon, pane_id)
         if agent.get("state") == State.WAITING_INPUT.value and agent.get("detail") == QUESTION:
             break
         time.sleep(0.2)
@@ -58,7 +46,7 @@ def question(
 ) -> Iterator[tuple[Shot, dict[str, Any]]]:
     """The question screen of one release, and what the daemon said about it while it was up."""
     prefix = RELEASES[request.param] or claude.claude_prefix(2)
-    _require(claude.prefix_bin(prefix), f"Claude Code {request.param}")
+    require_daemon_and(claude.prefix_bin(prefix), f"Claude Code {request.param}")
     root = tmp_path_factory.mktemp("questions")
     with claude.ClaudeLab(root / "lab", prefix=prefix) as lab:
         lab.box.tmux("new-session", "-d", "-s", lab.session, "-n", "shell", "-x", str(WIDTH), "-y", str(HEIGHT),

@@ -23,11 +23,21 @@ from typing import Any
 import pytest
 
 from tests.harness.bus import PrivateBus, wait_until
-from tests.harness.daemon import TMUX_ORCD, DaemonProcess
+from tests.harness.daemon import DaemonProcess
 from tests.harness.signals import SignalRecorder
 from tests.realagents import claude, codex
 from tests.realagents import fake_anthropic as fa
-from tests.realagents.harness import HEIGHT, WIDTH, Pane, ScreenTimeout, TmuxBox, descendants, process_names
+from tests.realagents.cli_lab import argv_of
+from tests.realagents.harness import (
+    Pane,
+    ScreenTimeout,
+    TmuxBox,
+    daemon_agent,
+    descendants,
+    open_shell_session,
+    process_names,
+    require_daemon_and,
+)
 
 pytestmark = pytest.mark.realagent
 
@@ -42,22 +52,6 @@ WAIT = 60.0  # bound on each wait below: two cores shared by several people; a r
 REPLY = "The secret word is pelican."
 # What the panes were started with that only the terminal matters for, not the CLI.
 _PANE_ONLY = ("PS1", "TERM")
-
-
-def _require(binary: Path, what: str) -> None:
-    for tool in ("tmux", "dbus-daemon"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    if not Path(TMUX_ORCD).exists():
-        pytest.skip(f"tmux-orcd is not installed at {TMUX_ORCD}")
-    if not binary.exists():
-        pytest.skip(f"{what} is not installed at {binary}: run scripts/install-agents")
-
-
-def _open_server(box: TmuxBox, session: str) -> None:
-    """The tmux server up before the agent starts: a session whose only window is a plain shell."""
-    box.tmux("new-session", "-d", "-s", session, "-n", "shell", "-x", str(WIDTH), "-y", str(HEIGHT),
-             "bash", "--noprofile", "--norc", "-i")
 
 
 def _export_to_server(box: TmuxBox, env: Mapping[str, str]) -> None:
@@ -96,15 +90,6 @@ def _daemon(bus: PrivateBus, box: TmuxBox, root: Path, path: str, **extra: Any) 
     # find the CLI on its PATH: as a user's service must (systemd's user PATH, environment.d).
     daemon.env["PATH"] = path
     return daemon.start()
-
-
-def argv(pid: int) -> list[str]:
-    """A process's argv from /proc ([] when it is gone)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 def _pane_ids(box: TmuxBox) -> set[str]:
@@ -148,7 +133,7 @@ def _crash_and_recover(daemon: DaemonProcess, pane: Pane, session: str, window: 
 
     def cli_argv() -> list[str] | None:
         for pid in descendants(new_pane.pane_pid()):
-            args = argv(pid)
+            args = argv_of(pid)
             if process_names(pid) & set(names) and all(a in args for a in argv_has):
                 return args
         return None
@@ -162,7 +147,7 @@ def _crash_and_recover(daemon: DaemonProcess, pane: Pane, session: str, window: 
     try:
         resumed = daemon.wait_state(new_pane.pane_id, "idle", timeout=WAIT)
     except AssertionError:
-        resumed = next((a for a in daemon.agents() if a["pane_id"] == new_pane.pane_id), {})
+        resumed = daemon_agent(daemon, new_pane.pane_id)
     return Recovered(crashed, finished, found, gone, screen, resumed)
 
 
@@ -170,7 +155,7 @@ def recover_claude(bus: PrivateBus, root: Path, daemon_path: str | None = None, 
     """A Claude Code PM with one turn behind it, killed and recovered; the daemon finds programs on
     ``daemon_path`` (default: the PATH the pane had, which holds the CLI)."""
     with claude.ClaudeLab(root / "lab") as lab:
-        _open_server(lab.box, lab.session)
+        open_shell_session(lab.box, lab.session)
         agent = lab.launch("Claude-pm")  # bash in the pane, `claude` typed into it
         agent.wait_ready(timeout=WAIT)
         _export_to_server(lab.box, agent.env)
@@ -187,16 +172,16 @@ def recover_claude(bus: PrivateBus, root: Path, daemon_path: str | None = None, 
 
 @pytest.fixture(scope="module")
 def claude_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Recovered:
-    _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
+    require_daemon_and(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
     return recover_claude(session_bus, tmp_path_factory.mktemp("resume-claude"))
 
 
 @pytest.fixture(scope="module")
 def codex_recovery(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> Recovered:
-    _require(codex.codex_bin(), f"Codex CLI {codex.CODEX}")
+    require_daemon_and(codex.codex_bin(), f"Codex CLI {codex.CODEX}")
     root = tmp_path_factory.mktemp("resume-codex")
     with codex.CodexLab(root / "lab") as lab:
-        _open_server(lab.box, lab.session)
+        open_shell_session(lab.box, lab.session)
         agent = lab.launch("Codex-pm")
         agent.wait_ready(timeout=WAIT)
         _export_to_server(lab.box, agent.env)
@@ -245,7 +230,7 @@ def test_daemon_sees_the_resumed_pm(which: str, request: pytest.FixtureRequest) 
 
 def test_resume_finds_the_cli_on_the_users_path(tmp_path: Path, session_bus: PrivateBus) -> None:
     """The user's PATH (the tmux server's global environment) holds the CLI; the service's does not."""
-    _require(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
+    require_daemon_and(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}")
     rec = recover_claude(session_bus, tmp_path, f"{Path(shutil.which('tmux') or '/usr/bin/tmux').parent}:/usr/bin:/bin",
                          starting_after=15)
     assert rec.finished[2] is True, rec.finished

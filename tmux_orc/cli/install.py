@@ -151,16 +151,21 @@ def manpage_path(env: Mapping[str, str]) -> Path:
     return _xdg_dir(env, "XDG_DATA_HOME", (".local", "share")) / "man" / "man1" / MANPAGE
 
 
-def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path | None:
-    """This install's ``tmux-orcd``: next to the running interpreter first (a venv), then on ``PATH``."""
+def find_installed(name: str, env: Mapping[str, str], executable: str | None = None) -> Path | None:
+    """This install's program ``name``: next to the running interpreter first (a venv), then on ``PATH``."""
     interpreter = executable if executable is not None else sys.executable
     if interpreter:
         # Not resolved: a venv's python is a symlink, and its bin dir is the one we want.
-        found = shutil.which(DAEMON_NAME, path=str(Path(interpreter).absolute().parent))
+        found = shutil.which(name, path=str(Path(interpreter).absolute().parent))
         if found:
             return Path(found).absolute()
-    found = shutil.which(DAEMON_NAME, path=env.get("PATH", os.defpath))
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
     return Path(found).absolute() if found else None
+
+
+def find_daemon(env: Mapping[str, str], executable: str | None = None) -> Path | None:
+    """This install's ``tmux-orcd``: next to the running interpreter first (a venv), then on ``PATH``."""
+    return find_installed(DAEMON_NAME, env, executable)
 
 
 def plan(daemon: Path, env: Mapping[str, str], *, inet: bool = False) -> list[PlannedFile]:

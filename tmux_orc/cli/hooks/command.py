@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TextIO
 
 from tmux_orc.atomicfile import write_atomic
 from tmux_orc.cli.hooks import FORMATS, HookFormat, format_named
+from tmux_orc.cli.install import find_installed
 
 PROGRAM = "tmux-orc"
 BACKUP_SUFFIX = ".tmux-orc.bak"
@@ -29,13 +29,8 @@ class HooksFailed(Exception):
 
 def find_program(env: Mapping[str, str], executable: str | None = None) -> str | None:
     """This install's ``tmux-orc``: next to the running interpreter first (a venv), then on ``PATH``."""
-    interpreter = executable if executable is not None else sys.executable
-    if interpreter:
-        found = shutil.which(PROGRAM, path=str(Path(interpreter).absolute().parent))
-        if found:
-            return str(Path(found).absolute())
-    found = shutil.which(PROGRAM, path=env.get("PATH", os.defpath))
-    return str(Path(found).absolute()) if found else None
+    found = find_installed(PROGRAM, env, executable)
+    return str(found) if found is not None else None
 
 
 def backup_path(path: Path) -> Path:
