@@ -55,9 +55,19 @@ class CodexAgent:
         return self.pane.wait_for(lambda _s: title_busy(self.pane.title()), "codex busy title", timeout)
 
     def send(self, text: str) -> None:
+        """Type ``text`` and submit it. Codex can drop the Enter that follows typed text (seen with its
+        startup warning showing): while the title shows no turn running, Enter is pressed again (an Enter
+        on an empty composer does nothing), at most 3 times."""
         self.pane.type(text)
         time.sleep(0.3)
         self.pane.keys("Enter")
+        for _ in range(3):
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline:
+                if title_busy(self.pane.title()) or f"› {text}" not in self.pane.capture():
+                    return
+                time.sleep(0.1)
+            self.pane.keys("Enter")
 
     def tui_pid(self) -> int | None:
         """The native ``codex`` TUI under the node launcher (not its ``codex app-server`` children)."""

@@ -29,6 +29,7 @@ from tmux_orc.detect.process import find_agent
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.detect.rules import Profiles
+from tmux_orc.detect.screen import ScreenShape
 from tmux_orc.model import AgentView, Observation, PaneInfo, Role, State, is_agent_kind
 from tmux_orc.procfs import ProcessTable
 
@@ -284,7 +285,8 @@ class MonitorCore:
             if screen is not None:
                 rec.screen = screen
             observation = classify(rec.screen, rec.pane, rec.facts, prev, self._context(rec, now), self.profiles)
-            keys = screen_keys(rec.screen, rec.pane.title) if observation.verdict.state is State.WORKING else None
+            keys = (screen_keys(rec.screen, rec.pane.title, self._shape(rec))
+                    if observation.verdict.state is State.WORKING else None)
             if prev is not None and rec.hash_stale and keys is not None and rec.keys is not None \
                     and keys.progress == rec.keys.progress:
                 # Only clocks moved since the last progress seen without classification: unchanged since then.
@@ -315,6 +317,10 @@ class MonitorCore:
             report.transitions.append(update)
         self.hub.emit(update)
 
+    def _shape(self, rec: AgentRecord) -> ScreenShape | None:
+        profile = self.profiles.get(rec.view.kind)
+        return profile.shape if profile is not None else None
+
     def _still_working(self, rec: AgentRecord, prev: Observation | None, screen: str | None,
                        now: float) -> Observation | None:
         """The observation of a working agent whose screen changed only in clocks, counters and
@@ -323,7 +329,7 @@ class MonitorCore:
         if prev is None or prev.verdict.state is not State.WORKING or rec.keys is None:
             return None
         if (screen is not None and screen != rec.screen) or rec.pane.title != rec.inputs[1]:
-            keys = screen_keys(screen if screen is not None else rec.screen, rec.pane.title)
+            keys = screen_keys(screen if screen is not None else rec.screen, rec.pane.title, self._shape(rec))
             if keys.meaning != rec.keys.meaning:
                 return None
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from tmux_orc.detect.debounce import Debouncer
 from tmux_orc.detect.engine import hook_confirms
-from tmux_orc.detect.screen import without_clocks
+from tmux_orc.detect.screen import ScreenShape, read_layout, without_clocks
 from tmux_orc.model import (
     AgentEvent,
     AgentView,
@@ -44,10 +44,13 @@ class ScreenKeys:
     progress: int
 
 
-def screen_keys(screen: str, title: str) -> ScreenKeys:
-    """The :class:`ScreenKeys` of a captured screen and its pane title."""
-    lines = (*(_LEAD_FRAME.sub("", line) for line in screen.splitlines()), _LEAD_FRAME.sub("", " " + title))
-    progress = "\n".join(without_clocks(lines))
+def screen_keys(screen: str, title: str, shape: ScreenShape | None = None) -> ScreenKeys:
+    """The :class:`ScreenKeys` of a captured screen and its pane title, read as the stuck check reads a
+    screen (:meth:`~tmux_orc.detect.screen.Layout.progress_text` of the agent kind's ``shape``): only the
+    live region counts, so text further up the transcript never passes for progress or a new meaning."""
+    layout = read_layout(screen, shape or ScreenShape())
+    title_text = without_clocks((_LEAD_FRAME.sub("", " " + title),))[0]
+    progress = layout.progress_text() + "\x00" + title_text
     return ScreenKeys(hash(_DIGITS.sub("#", progress)), hash(progress))
 
 

@@ -81,6 +81,11 @@ class Layout:
         """What the agent shows now, apart from the typed text."""
         return self.tail + self.footer
 
+    def progress_text(self) -> str:
+        """The text :meth:`fingerprint` hashes: the live window, input and footer, animation left out."""
+        window = tuple(_FRAME.sub("", line) for line in self.window or self.tail)
+        return "\n".join(without_clocks((*window, "\x00", *self.input_lines, "\x00", *self.footer)))
+
     def fingerprint(self) -> int:
         """A stable 63-bit hash of the live region and input (equal across processes and restarts).
 
@@ -91,9 +96,7 @@ class Layout:
         newest entry: a bullet that blinks off moves where that entry seems to start, and a todo list
         under the spinner must not push the spinner's token count out. All other text still counts.
         """
-        window = tuple(_FRAME.sub("", line) for line in self.window or self.tail)
-        text = "\n".join(without_clocks((*window, "\x00", *self.input_lines, "\x00", *self.footer)))
-        digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
+        digest = hashlib.blake2b(self.progress_text().encode("utf-8", "replace"), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
 
 
