@@ -127,11 +127,16 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
         dbus.terminate()
         dbus.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
+    add_growth_per_agent(rows, "KB/agent")
+    return rows
+
+
+def add_growth_per_agent(rows: list[dict[str, str]], column: str) -> None:
+    """Add ``column``: the daemon's RSS growth per agent against the first (smallest) row, in KB."""
     base = rows[0]
     for row in rows[1:]:
         grown = (float(row["rss MB"]) - float(base["rss MB"])) * 1024
-        row["KB/agent"] = f"{grown / (int(row['agents']) - int(base['agents'])):.0f}"
-    return rows
+        row[column] = f"{grown / (int(row['agents']) - int(base['agents'])):.0f}"
 
 
 def main() -> None:

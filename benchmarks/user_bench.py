@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cycle_bench import Bench, measure_naive, percentile, print_table, tmux_version
-from daemon_bench import call, rss_kb
+from daemon_bench import add_growth_per_agent, call, rss_kb
 from dbus_fast import Message, MessageType
 from dbus_fast.aio import MessageBus
 
@@ -373,10 +373,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
         dbus.terminate()
         dbus.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
-    base = rows[0]
-    for row in rows[1:]:
-        grown = (float(row["rss MB"]) - float(base["rss MB"])) * 1024
-        row["RSS KB/agent"] = f"{grown / (int(row['agents']) - int(base['agents'])):.0f}"
+    add_growth_per_agent(rows, "RSS KB/agent")
     return rows
 
 
