@@ -56,12 +56,13 @@ class CodexAgent:
 
     def send(self, text: str) -> None:
         """Type ``text`` and submit it. Codex can drop the Enter that follows typed text (seen with its
-        startup warning showing): while the title shows no turn running, Enter is pressed again (an Enter
-        on an empty composer does nothing), at most 3 times."""
+        startup warning showing, and for many seconds on a loaded machine while its session starts):
+        while the title shows no turn running, Enter is pressed again (an Enter on an empty composer does
+        nothing), every 3 s for up to 45 s."""
         self.pane.type(text)
         time.sleep(0.3)
         self.pane.keys("Enter")
-        for _ in range(3):
+        for _ in range(15):
             deadline = time.monotonic() + 3.0
             while time.monotonic() < deadline:
                 if title_busy(self.pane.title()) or f"› {text}" not in self.pane.capture():
