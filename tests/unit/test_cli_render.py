@@ -245,3 +245,26 @@ def test_no_tmux_message() -> None:
     assert no_tmux_message({}) == ""
     message = no_tmux_message({"tmux_connected": False, "tmux_error": "no tmux server answers at /x"})
     assert message.startswith("error: no tmux server answers at /x") and "doctor" in message
+
+
+def test_names_with_escape_sequences_are_shown_not_obeyed() -> None:
+    """A session named with ESC, CSI (U+009B) or a bidi override reaches the terminal as text."""
+    agent = {"target": "evil\x1b[2J:0", "role": "pm", "kind": "claude", "state": "idle",
+             "state_since": 0, "detail": "a\x9b31mb\u202ec\x07"}
+    table = render_agents_table([agent], now=0.0, width=200)
+    assert "\x1b" not in table and "\x9b" not in table and "\u202e" not in table and "\x07" not in table
+    assert "evil\\x1b[2J:0" in table
+    assert "a\\x9b31mb\\u202ec\\x07" in table
+
+
+def test_json_output_escapes_c1_and_bidi_controls() -> None:
+    """JSON keeps the same strings, with C1 and bidi controls written as \\u escapes."""
+    text = to_json({"target": "x\x9by\u202ez"})
+    assert "\x9b" not in text and "\u202e" not in text
+    assert json.loads(text) == {"target": "x\x9by\u202ez"}
+
+
+def test_mapping_keys_and_values_are_printable() -> None:
+    """Keys and values of key/value reports go through the same escaping."""
+    text = render_mapping({"k\x1b": "v\x1b[1m"})
+    assert "\x1b" not in text

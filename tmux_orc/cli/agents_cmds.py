@@ -14,7 +14,14 @@ import sys
 import time
 from typing import Any, TextIO
 
-from tmux_orc.cli.render import mark_stale, render_agents_table, render_explanation, stale_reason, to_json
+from tmux_orc.cli.render import (
+    mark_stale,
+    printable,
+    render_agents_table,
+    render_explanation,
+    stale_reason,
+    to_json,
+)
 from tmux_orc.cli.watch import watch_agents
 from tmux_orc.client import MonitorClient
 
@@ -39,7 +46,7 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
         return await kinds(client, args, out)
     if getattr(args, "targets", False):  # for shell completion: plain targets, nothing else
         for agent in await client.call_one("ListAgents") or []:
-            print(agent.get("target", ""), file=out)
+            print(printable(str(agent.get("target", ""))), file=out)
         return 0
     status = (await client.status()).as_dict()
     listing: list[dict[str, Any]] = await client.call_one("ListAgents") or []
@@ -53,7 +60,7 @@ async def agents(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
     message = no_tmux_message(status)
     if message:
         out.flush()
-        print(message, file=sys.stderr)
+        print(printable(message), file=sys.stderr)
         return EXIT_NO_TMUX
     return 0
 
@@ -64,8 +71,9 @@ async def kinds(client: MonitorClient, args: argparse.Namespace, out: TextIO) ->
     if args.json:
         print(to_json([k.as_dict() for k in found]), file=out)
         return 0
-    rows = [("KIND", "PROGRAMS", "RESUME", "HOOKS", "RULES", "FROM")]
-    rows += [(k.name, ",".join(k.programs) or "-", k.resume or "-", ",".join(k.hooks) or "-", str(k.rules), k.source)
+    rows: list[tuple[str, ...]] = [("KIND", "PROGRAMS", "RESUME", "HOOKS", "RULES", "FROM")]
+    rows += [tuple(printable(cell) for cell in (k.name, ",".join(k.programs) or "-", k.resume or "-",
+                                                ",".join(k.hooks) or "-", str(k.rules), k.source))
              for k in found]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:

@@ -17,6 +17,7 @@ from typing import TextIO
 from tmux_orc import __version__
 from tmux_orc.cli import agents_cmds, hook, monitor_cmds, status_line
 from tmux_orc.cli.hooks import command as hooks_command
+from tmux_orc.cli.render import printable
 from tmux_orc.client import (
     CommandFailed,
     DaemonError,
@@ -232,10 +233,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"error: {exc}", file=err)
         return EXIT_UNREACHABLE
     except DaemonError as exc:
-        print(f"error: {exc.message} ({exc.short_name})", file=err)
+        print(f"error: {printable(exc.message)} ({printable(exc.short_name)})", file=err)
         return EXIT_DAEMON_ERROR
     except CommandFailed as exc:
-        print(f"error: {exc}", file=err)
+        print(f"error: {printable(str(exc))}", file=err)
         return EXIT_DAEMON_ERROR
     except KeyboardInterrupt:
         return EXIT_OK if getattr(args, "watch", False) else EXIT_INTERRUPTED

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,11 +22,25 @@ AGENT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 MIN_DETAIL_WIDTH = 10
 ELLIPSIS = "…"
+# What a terminal would act on rather than show: C0 controls (ESC starts a sequence), DEL, the C1
+# controls (U+009B is CSI on 8-bit terminals) and the bidi overrides that reorder what follows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# JSON already escapes C0; the rest of the set above is written as \uXXXX (still the same string).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: whitespace runs become one space, other control
+    characters are shown as ``\\xNN`` / ``\\uNNNN`` instead of being sent to the terminal."""
+    joined = " ".join(text.split())
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", joined)
 
 
 def to_json(value: Any) -> str:
-    """Stable JSON: sorted keys, two-space indent, UTF-8 kept readable."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    """Stable JSON: sorted keys, two-space indent, UTF-8 kept readable (but no raw control characters)."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_duration(seconds: float) -> str:
@@ -51,7 +66,7 @@ def format_since(timestamp: Any, now: float) -> str:
 
 def truncate(text: str, width: int) -> str:
     """Cut ``text`` to ``width`` characters, marking the cut with an ellipsis."""
-    text = " ".join(text.split())  # one line: no newlines or tabs inside a table cell
+    text = printable(text)  # one line: no newlines, tabs or escape sequences inside a table cell
     if width <= 0:
         return ""
     if len(text) <= width:
@@ -64,7 +79,7 @@ def agent_cells(agent: Mapping[str, Any], now: float) -> list[str]:
     cells = []
     for _, key in AGENT_COLUMNS:
         value = agent.get(key, "")
-        cells.append(format_since(value, now) if key == "state_since" else " ".join(str(value).split()))
+        cells.append(format_since(value, now) if key == "state_since" else printable(str(value)))
     return cells
 
 
@@ -91,7 +106,7 @@ def render_agents_table(
     With ``stale_note`` (see :func:`stale_reason`) a header line says why, and each state reads
     ``idle (stale)``.
     """
-    header = [f"# {stale_note}"] if stale_note else []
+    header = [f"# {printable(stale_note)}"] if stale_note else []
     if not agents:
         return "\n".join([*header, "no agents found (agent windows are named like Claude-pm, Claude-developer, ...)"])
     ordered = sorted(agents, key=lambda a: str(a.get("target", "")))
@@ -121,7 +136,7 @@ def format_value(value: Any) -> str:
         return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
     if value is None:
         return "-"
-    return str(value)
+    return printable(str(value))
 
 
 def render_mapping(data: Mapping[str, Any], *, order: Sequence[str] = (), indent: int = 0) -> str:
@@ -129,23 +144,24 @@ def render_mapping(data: Mapping[str, Any], *, order: Sequence[str] = (), indent
     keys = [key for key in order if key in data] + sorted(key for key in data if key not in order)
     if not keys:
         return " " * indent + "(none)"
-    label_width = max(len(str(key)) for key in keys) + 1
+    label_width = max(len(printable(str(key))) for key in keys) + 1
     lines: list[str] = []
     pad = " " * indent
     for key in keys:
         value = data[key]
-        label = f"{key}:".ljust(label_width)
+        name = printable(str(key))
+        label = f"{name}:".ljust(label_width)
         if isinstance(value, Mapping):
-            lines.append(f"{pad}{key}:")
+            lines.append(f"{pad}{name}:")
             lines.append(render_mapping(value, indent=indent + 2))
         elif isinstance(value, list | tuple):
             if value and all(not isinstance(item, Mapping | list | tuple) for item in value):
-                lines.append(f"{pad}{key}:")
+                lines.append(f"{pad}{name}:")
                 lines += [f"{pad}  - {format_value(item)}" for item in value]
             elif not value:
                 lines.append(f"{pad}{label} (none)")
             else:
-                lines.append(f"{pad}{key}:")
+                lines.append(f"{pad}{name}:")
                 for item in value:
                     lines.append(
                         render_mapping(item, indent=indent + 4)
@@ -173,16 +189,16 @@ EXPLAIN_TIMESTAMPS = ("observed_at", "unchanged_since")
 def render_explanation(target: str, explanation: Mapping[str, Any], *, now: float) -> str:
     """Why an agent is in its state: the state and rule first, then evidence lines and facts."""
     state = explanation.get("state", "unknown")
-    lines = [f"{explanation.get('target', target)} is {state}"]
+    lines = [f"{printable(str(explanation.get('target', target)))} is {printable(str(state))}"]
     shown = {"state", "target", "rule", "detail", "evidence", "facts"}
     if explanation.get("rule"):
-        lines.append(f"  rule:     {explanation['rule']}")
+        lines.append(f"  rule:     {printable(str(explanation['rule']))}")
     if explanation.get("detail"):
-        lines.append(f"  detail:   {explanation['detail']}")
+        lines.append(f"  detail:   {printable(str(explanation['detail']))}")
     evidence = explanation.get("evidence") or []
     if evidence:
         lines.append("  evidence:")
-        lines += [f"    | {item}" for item in evidence]
+        lines += [f"    | {printable(str(item))}" for item in evidence]
     facts = explanation.get("facts") or {}
     if isinstance(facts, Mapping) and facts:
         lines.append("  facts:")
