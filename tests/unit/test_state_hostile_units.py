@@ -197,3 +197,22 @@ def test_error_replies_never_quote_a_huge_argument(exc: Exception) -> None:
     err = to_dbus_error(exc, "GetAgent")
     assert err.text is not None and len(err.text) <= MAX_MESSAGE + 60
     assert err.type.startswith("org.tmuxorc.Monitor1.Error.")
+
+
+def test_a_state_file_with_huge_recovery_and_cooldown_maps_is_taken_capped() -> None:
+    """Records and cooldowns from a state file are input: only the newest are taken back."""
+    from tmux_orc.core import alerts, recovery_policy
+    from tmux_orc.core.recovery_policy import RecoveryRecord
+
+    policy = RecoveryPolicy()
+    count = recovery_policy.MAX_RESTORED + 500
+    many = {f"s:{i}": RecoveryRecord(attempts=1, last_attempt=float(i)) for i in range(count)}
+    policy.restore(many)
+    kept = policy.memory()
+    assert len(kept) == recovery_policy.MAX_RESTORED
+    assert f"s:{recovery_policy.MAX_RESTORED + 499}" in kept and "s:0" not in kept
+
+    manager = alerts.NotificationManager()
+    manager.restore({f"k{i}": float(i) for i in range(alerts.MAX_RESTORED + 10)})
+    sent = manager.memory()
+    assert len(sent) == alerts.MAX_RESTORED and "k0" not in sent

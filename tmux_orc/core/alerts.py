@@ -52,6 +52,8 @@ IMMEDIATE: dict[State, AlertKind] = {
     State.RATE_LIMITED: AlertKind.RATE_LIMITED,
 }
 CONDITION_KINDS = frozenset({*IMMEDIATE.values(), AlertKind.WAITING_INPUT, AlertKind.IDLE, AlertKind.TEAM_IDLE})
+# Alert keys taken from a state file at most (a few per agent; a larger file was not written by us).
+MAX_RESTORED = 10_000
 # Each occurrence matters, whatever came shortly before: never held back by the cooldown.
 NO_COOLDOWN = frozenset({AlertKind.ROLLOUT, AlertKind.RECOVERY_FAILED, AlertKind.CRASH_LOOP})
 _PHRASE: dict[AlertKind, str] = {
@@ -233,7 +235,9 @@ class NotificationManager:
         return dict(self._last_sent)
 
     def restore(self, memory: dict[str, float]) -> None:
-        for key, at in memory.items():
+        """Take the persisted send times back: the newest :data:`MAX_RESTORED` keys (a state file is input)."""
+        newest = sorted(memory.items(), key=lambda item: item[1], reverse=True)[:MAX_RESTORED]
+        for key, at in newest:
             self._last_sent[key] = max(at, self._last_sent.get(key, at))
 
     # --- internals ---------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from typing import Protocol
 from tmux_orc.model import HEALTHY_STATES, AgentView, Role, State
 
 HISTORY_KEPT = 20
+# Recovery records taken from a state file at most, the most recently attempted first (the file is input).
+MAX_RESTORED = 1000
 
 
 def recovery_key(agent: AgentView) -> str:
@@ -236,12 +238,14 @@ class RecoveryPolicy:
 
     def restore(self, memory: Mapping[str, RecordLike]) -> None:
         """Load persisted records. A recovery that was in progress at shutdown counts as an attempt."""
+        newest = sorted(memory.items(), key=lambda item: item[1].last_attempt or 0.0,
+                        reverse=True)[:MAX_RESTORED]
         self._records = {
             target: RecoveryRecord(
                 attempts=r.attempts, last_attempt=r.last_attempt, gave_up=r.gave_up,
                 history=list(r.history)[-HISTORY_KEPT:], in_progress=False,
             )
-            for target, r in memory.items()
+            for target, r in newest
         }
 
 
