@@ -41,7 +41,7 @@ class MultiPaneSource:
         transient = ""
         for server, result in zip(asked, results, strict=True):
             if isinstance(result, list):
-                self.servers.answered(server, [server.qualified(p) for p in result])
+                self.servers.answered(server, server.qualify_all(result))
                 answered = True
             elif isinstance(result, ServerUnavailable):
                 self.servers.failed(server, str(result) or "no server running", unavailable=True, now=now)

@@ -55,6 +55,14 @@ class TmuxServer:
     panes: list[PaneInfo] = field(default_factory=list)  # the last listing, qualified
     failures: int = 0
     retry_at: float = 0.0
+    _seen: dict[PaneInfo, PaneInfo] = field(default_factory=dict)  # last listing: as tmux said -> qualified
+
+    def qualify_all(self, panes: list[PaneInfo]) -> list[PaneInfo]:
+        """:meth:`qualified` of a whole listing (an unchanged row costs a lookup, not a copy)."""
+        seen = self._seen
+        out = [seen.get(pane) or self.qualified(pane) for pane in panes]
+        self._seen = dict(zip(panes, out, strict=True))
+        return out
 
     def qualified(self, pane: PaneInfo) -> PaneInfo:
         """A pane of this server as the core sees it: its server named, its names qualified."""
