@@ -250,3 +250,20 @@ def test_a_hook_is_looked_up_on_its_own_server(tmp_path: Path) -> None:
     assert inbox.report("%7", "SessionStart", {}, str(tmp_path / "work"), watched) is None  # kept for work.%7
     with pytest.raises(LookupError, match="this daemon watches every tmux server under"):
         inbox.report("%0", "Stop", {}, "/elsewhere/default", watched)
+
+
+def test_status_text_names_the_servers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tmux_orc.service.daemon import status_line
+
+    infos = [{"name": "default", "connected": True, "error": ""},
+             {"name": "work", "connected": False, "error": "no server running on /t/work"}]
+    service = SimpleNamespace(running=True, agent_count=0, tmux_connected=True, tmux_servers=lambda: infos,
+                              core=SimpleNamespace(sockets=WatchedSockets(None, tmp_path)), agents=lambda: [],
+                              last_cycle_ms=3.0, get_rollout_stage=lambda: "full")
+    line = status_line(SimpleNamespace(service=service))  # type: ignore[arg-type]
+    assert line.endswith("; tmux default; not reached: work (no server running on /t/work)"), line
+    service.tmux_connected = False
+    assert status_line(SimpleNamespace(service=service)) == (  # type: ignore[arg-type]
+        f"waiting for a tmux server under {tmp_path}; tried work (no server running on /t/work)")
