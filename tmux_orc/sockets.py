@@ -1,7 +1,7 @@
 """tmux server sockets: where tmux keeps them, what ``tmux_socket`` names, and server names in agent ids.
 
-A leaf module (no I/O but :func:`socket_dir` reading the environment), shared by the settings, the tmux
-layer, the core's hook inbox, the D-Bus adapter and the CLI.
+A leaf module (its only I/O: reading the environment, listing a directory's sockets and resolving
+paths), shared by the settings, the tmux layer, the core's hook inbox, the D-Bus adapter and the CLI.
 
 tmux keeps a user's server sockets in ``$TMUX_TMPDIR/tmux-UID/`` (``/tmp/tmux-UID/`` when TMUX_TMPDIR is
 unset); ``tmux -L NAME`` is the socket ``NAME`` there, and plain ``tmux`` is ``default``. A server's
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +34,22 @@ def socket_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where tmux keeps this user's sockets: ``$TMUX_TMPDIR/tmux-UID``, else ``/tmp/tmux-UID``."""
     env = os.environ if env is None else env
     return Path(env.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+
+
+def find_sockets(directory: Path) -> list[Path]:
+    """The socket files in ``directory`` (sorted; none when it is absent)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        try:
+            if stat.S_ISSOCK(os.lstat(directory / name).st_mode):
+                found.append(directory / name)
+        except OSError:
+            continue  # vanished between listing and stat
+    return found
 
 
 def parse_setting_text(value: str) -> str | list[str]:
@@ -136,19 +153,6 @@ def local_name(server: str, value: str) -> str:
     """
     prefix = server + SEPARATOR
     return value[len(prefix):] if server and value.startswith(prefix) else value
-
-
-def split_target(target: str) -> tuple[str, str]:
-    """(server, tmux target) of a target as a client gives it; server "" when it names none.
-
-    >>> split_target("work.team:Claude-pm"), split_target("my.sock.%3"), split_target("team:1.0")
-    (('work', 'team:Claude-pm'), ('my.sock', '%3'), ('', 'team:1.0'))
-    """
-    head, colon, rest = target.partition(":")
-    server, dot, local = head.rpartition(SEPARATOR)
-    if not dot or not server or not local:
-        return "", target
-    return server, local + colon + rest
 
 
 def same_socket(a: str, b: str) -> bool:

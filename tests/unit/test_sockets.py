@@ -105,20 +105,6 @@ def test_names_and_qualifiers() -> None:
     assert sockets.local_name("", "x.y") == "x.y"
 
 
-@pytest.mark.parametrize(("target", "split"), [
-    ("work.team:Claude-pm", ("work", "team:Claude-pm")),
-    ("work.team:1.0", ("work", "team:1.0")),
-    ("work.%3", ("work", "%3")),
-    ("my.sock.team:0.0", ("my.sock", "team:0.0")),
-    ("team:Claude.pm", ("", "team:Claude.pm")),  # a dot after the colon is the window's
-    ("team:1.0", ("", "team:1.0")),
-    ("%3", ("", "%3")),
-    (".team:0", ("", ".team:0")),
-])
-def test_a_target_names_its_server_unambiguously(target: str, split: tuple[str, str]) -> None:
-    assert sockets.split_target(target) == split
-
-
 def _socket(path: Path) -> None:
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(path))

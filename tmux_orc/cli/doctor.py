@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
@@ -124,20 +123,7 @@ def tmux_socket_dir(env: Mapping[str, str]) -> Path:
     return sockets.socket_dir(env)
 
 
-def find_sockets(directory: Path) -> list[Path]:
-    """The socket files in ``directory`` (sorted; none when it is absent)."""
-    try:
-        entries = sorted(directory.iterdir())
-    except OSError:
-        return []
-    found = []
-    for entry in entries:
-        try:
-            if stat.S_ISSOCK(entry.lstat().st_mode):
-                found.append(entry)
-        except OSError:
-            continue  # vanished between listing and stat
-    return found
+find_sockets = sockets.find_sockets
 
 
 def probe_tmux(socket: Path, timeout: float = PROBE_TIMEOUT_S) -> TmuxServer:

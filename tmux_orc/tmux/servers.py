@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from tmux_orc.core.ports import PaneIOError
 from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY, PaneInfo
-from tmux_orc.sockets import SEPARATOR, WatchedSockets
+from tmux_orc.sockets import SEPARATOR, WatchedSockets, find_sockets
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
@@ -126,7 +126,7 @@ class TmuxServers:
     def refresh(self) -> list[TmuxServer]:
         """Look for servers come and gone (``tmux_socket`` unset); every watched server, home first."""
         if self.watched.watch_all:
-            found = self._scan()
+            found = [str(path) for path in find_sockets(self.watched.directory)]
             for path in [p for p in self.servers if p not in found]:
                 self._retire(self.servers.pop(path), "its socket is gone")
             for path in found:
@@ -138,14 +138,6 @@ class TmuxServers:
             if identity != server.identity:  # a new server on that socket: ask it now
                 server.identity, server.retry_at, server.failures = identity, 0.0, 0
         return sorted(self.servers.values(), key=lambda s: (s.prefix != "", s.name))
-
-    def _scan(self) -> list[str]:
-        directory = self.watched.directory
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:
-            return []
-        return [str(directory / name) for name in names if _identity(str(directory / name)) is not None]
 
     def _make(self, path: str) -> TmuxServer:
         timeout = self.command_timeout
