@@ -126,6 +126,12 @@ def test_two_servers_are_watched_with_their_names(servers: Servers, start_daemon
     assert table.returncode == 0 and "work.team:0.0" in table.stdout
     text = d.cli("monitor", "status")
     assert f"work ({work.socket}): 3 panes" in text.stdout, text.stdout
+    assert doctor_tmux(d)["summary"] == "default (1 sessions), work (1 sessions)"
+
+
+def doctor_tmux(d: DaemonProcess) -> dict[str, Any]:
+    report = json.loads(d.cli("doctor", "--json", timeout=60).stdout)
+    return next(c for c in report["checks"] if c["name"] == "tmux servers")  # type: ignore[no-any-return]
 
 
 def test_servers_come_and_go_at_run_time(servers: Servers, start_daemon: Any) -> None:
@@ -176,6 +182,8 @@ def test_a_hook_lands_on_the_pane_of_its_own_server(servers: Servers, start_daem
     home_hook = run_hook(d, home, home_panes["pm"])
     assert (home_hook.returncode, home_hook.stderr) == (0, "")
     assert hook_events(d, "team:0.0")[0].startswith("Notification@")
+    check = doctor_tmux(d)  # a server that runs but is not watched is named
+    assert check["level"] == "warn" and "not watched (tmux_socket): other" in check["summary"], check
 
 
 def test_a_crashed_pm_comes_back_on_its_own_server(servers: Servers, start_daemon: Any) -> None:
