@@ -248,6 +248,8 @@ def test_a_hook_is_looked_up_on_its_own_server(tmp_path: Path) -> None:
     assert view is not None and view.id == "work.team:0.0" and view.server == "work"
     assert inbox.report("%0", "Stop", {}, str(tmp_path / "default"), watched).id == "team:0.0"  # type: ignore[union-attr]
     assert inbox.report("%7", "SessionStart", {}, str(tmp_path / "work"), watched) is None  # kept for work.%7
+    assert inbox.where("%0", str(tmp_path / "work"), watched) == "work.%0"  # where its re-checks look
+    assert inbox.where("%0", "", watched) == "%0"
     with pytest.raises(LookupError, match="this daemon watches every tmux server under"):
         inbox.report("%0", "Stop", {}, "/elsewhere/default", watched)
 

@@ -42,15 +42,7 @@ class HookInbox:
         looked up among that server's panes (its names qualified, :mod:`tmux_orc.sockets`). Without a
         server the target is taken as given. An event for a ``%N`` of a watched server not seen yet is
         kept for that pane's first cycle (None returned)."""
-        local = target
-        if server:
-            path = watched.find(server)
-            if path is None:
-                log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
-                            event, target, server, watched.describe())
-                raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
-                                  f"{watched.describe()}")
-            target = watched.prefix_of(path) + target
+        local, target = target, self.where(target, server, watched, event)
         rec = self.tracker.find(target)
         kind = f" ({details['notification_type']})" if details.get("notification_type") else ""
         if rec is None:
@@ -63,6 +55,19 @@ class HookInbox:
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
+
+    def where(self, target: str, server: str, watched: WatchedSockets, event: str = "") -> str:
+        """The target as the core names it on the hook's server (qualified, :mod:`tmux_orc.sockets`);
+        LookupError (and a log line) when ``server`` is not one of the ``watched``. No server: as given."""
+        if not server:
+            return target
+        path = watched.find(server)
+        if path is None:
+            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
+                        event, target, server, watched.describe())
+            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
+                              f"{watched.describe()}")
+        return watched.prefix_of(path) + target
 
     def _keep_early(self, pane_id: str, event: AgentEvent) -> None:
         horizon = event.at - EARLY_EVENT_SECONDS

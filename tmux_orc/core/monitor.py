@@ -389,6 +389,10 @@ class MonitorCore:
         """An agent hook told us something about itself (:meth:`HookInbox.report`)."""
         return self.hooks.report(target, event, details, server, self.sockets)
 
+    def hook_target(self, target: str, server: str = "") -> str:
+        """The target of a hook from ``server`` as this core names it (:meth:`HookInbox.where`)."""
+        return self.hooks.where(target, server, self.sockets)
+
     def recheck_hook(self, target: str) -> bool:
         """:meth:`HookInbox.recheck`."""
         return self.hooks.recheck(target)

@@ -315,6 +315,7 @@ class MonitorService:
             raise InvalidArgument(f"invalid event name {event!r}: letters, digits, '-' and '_' only")
         try:
             self.core.report_event(_checked_target(target), event, details, server)
+            target = self.core.hook_target(target, server)  # on the hook's own server: re-checked there
         except LookupError as exc:
             raise NotFound(str(exc)) from None
         self.wake()
