@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tmux_orc import sockets
 from tmux_orc.model import CONCURRENT_STRATEGY, Role, RolloutStage
 from tmux_orc.secret_urls import SecretUrl, read_url_file, split_url_list
 
@@ -77,7 +78,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False)
 
     # --- what to watch, how often
-    tmux_socket: str | None = None
+    tmux_socket: Annotated[str | list[str] | None, NoDecode] = Field(
+        None, description="tmux servers to watch: socket paths or tmux -L names, one or a list "
+                          "(unset: every server of yours under $TMUX_TMPDIR/tmux-UID or /tmp/tmux-UID)")
     interval: float = Field(2.0, ge=0.1, le=3600)
     state_dir: Path | None = None
     stuck_after: float = Field(300.0, gt=0)
@@ -140,18 +143,27 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     metrics_file: Path | None = None
 
-    @field_validator("tmux_socket", "pm_spawn_command")
+    @field_validator("pm_spawn_command")
     @classmethod
     def _no_control_chars(cls, value: str | None) -> str | None:
         if value is not None and re.search(r"[\x00-\x1f\x7f]", value):
             raise ValueError("must not contain control characters")
         return value
 
-    @field_validator("tmux_socket")
+    @field_validator("tmux_socket", mode="before")
     @classmethod
-    def _socket_not_empty(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be empty (leave the setting out for tmux's default socket)")
+    def _socket_entries(cls, value: object) -> object:
+        """One string (a path or a ``-L`` name) as it is, or a list of them (an environment value
+        separated by commas or spaces); each entry checked (:func:`tmux_orc.sockets.check_entry`)."""
+        if isinstance(value, str):
+            value = sockets.parse_setting_text(value) if value.strip() else value
+        if isinstance(value, str):
+            return sockets.check_entry(value)
+        if isinstance(value, list | tuple):
+            if not value:
+                raise ValueError("must name at least one socket (leave the setting out to watch every "
+                                 "tmux server of yours)")
+            return [sockets.check_entry(entry) for entry in value]
         return value
 
     @classmethod

@@ -123,6 +123,9 @@ class PaneInfo:
     session_id: str = ""  # "$1"
     window_id: str = ""  # "@2"
     in_mode: bool = False  # copy mode etc.
+    # the tmux server's name (its socket file's name; see tmux_orc.sockets): with several servers
+    # watched, the names and ids above carry its qualifier ("work.team", "work.%3") unless it is home
+    server: str = ""
 
     @property
     def target(self) -> str:
@@ -218,3 +221,4 @@ class AgentView:
     last_activity: float = 0.0
     strategy: str = LEGACY_STRATEGY
     rule: str = ""
+    server: str = ""  # the tmux server's name (PaneInfo.server)

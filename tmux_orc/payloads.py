@@ -75,6 +75,8 @@ class Status(Payload):
     interval_s: float = 0.0
     tmux_socket: str = ""
     tmux_error: str = ""  # why no tmux server is reached ("" while connected)
+    # each tmux server watched: name, socket, connected, panes, error (why it does not answer), qualifier
+    tmux_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,3 +206,18 @@ def test_report_lines_and_exit_rule() -> None:
     assert lines[0].startswith("ok") and lines[1].startswith("FAIL") and lines[2].strip().startswith("fix:")
     assert lines[-1] == "1 failed, 1 warnings, 3 checks"
     assert checks[1].as_dict()["level"] == "fail"
+
+
+def test_tmux_with_several_servers_watched() -> None:
+    home = TmuxServer("/tmp/tmux-1/default", True, 2)
+    work = TmuxServer("/tmp/tmux-1/work", True, 1)
+    other = TmuxServer("/tmp/tmux-1/other", True, 1)
+    assert check_tmux([home, work], "/tmp/tmux-1", ["/tmp/tmux-1/default", "/tmp/tmux-1/work"]).level is Level.OK
+    assert check_tmux([home, work, other], "/tmp/tmux-1", None).level is Level.OK  # unset: every one watched
+    unwatched = check_tmux([home, work, other], "/tmp/tmux-1", ["/tmp/tmux-1/default", "/tmp/tmux-1/work"])
+    assert unwatched.level is Level.WARN and "not watched (tmux_socket): other" in unwatched.summary
+    assert "leave it unset" in unwatched.fix
+    missing = check_tmux([home], "/tmp/tmux-1", ["/tmp/tmux-1/default", "/tmp/tmux-1/work"])
+    assert missing.level is Level.WARN and "no server answers at /tmp/tmux-1/work" in missing.summary
+    none = check_tmux([other], "/tmp/tmux-1", ["/tmp/tmux-1/default", "/tmp/tmux-1/work"])
+    assert none.level is Level.FAIL

@@ -18,7 +18,6 @@ from pydantic_core import PydanticUndefined
 from tmux_orc.config import ENV_PREFIX, Settings
 
 HELP: dict[str, str] = {
-    "tmux_socket": "tmux server socket to watch: a path (unset: tmux's default socket for this user)",
     "interval": "seconds between monitoring cycles",
     "state_dir": "where persistent state lives (unset: $STATE_DIRECTORY, else $XDG_STATE_HOME/tmux-orc)",
     "stuck_after": "seconds a working screen may stay unchanged (no tool using CPU) before the agent is stuck",
@@ -48,7 +47,7 @@ HELP: dict[str, str] = {
 
 #: Values shown (commented out) for settings that are unset by default.
 EXAMPLES: dict[str, Any] = {
-    "tmux_socket": "/tmp/tmux-1000/default",
+    "tmux_socket": ["default", "work"],
     "state_dir": "/home/me/.local/state/tmux-orc",
     "rules_file": "/home/me/.config/tmux-orc/rules.toml",
     "log_format": "journal",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 
 from dbus_fast import Message, MessageType
 
+from tmux_orc import sockets
 from tmux_orc.busnames import UNIT_NAME
 from tmux_orc.cli.doctor_checks import (
     Check,
@@ -120,23 +120,10 @@ async def probe_bus(timeout: float = PROBE_TIMEOUT_S) -> BusFacts:
 
 def tmux_socket_dir(env: Mapping[str, str]) -> Path:
     """Where tmux keeps this user's sockets: ``$TMUX_TMPDIR/tmux-UID``, else ``/tmp/tmux-UID``."""
-    return Path(env.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    return sockets.socket_dir(env)
 
 
-def find_sockets(directory: Path) -> list[Path]:
-    """The socket files in ``directory`` (sorted; none when it is absent)."""
-    try:
-        entries = sorted(directory.iterdir())
-    except OSError:
-        return []
-    found = []
-    for entry in entries:
-        try:
-            if stat.S_ISSOCK(entry.lstat().st_mode):
-                found.append(entry)
-        except OSError:
-            continue  # vanished between listing and stat
-    return found
+find_sockets = sockets.find_sockets
 
 
 def probe_tmux(socket: Path, timeout: float = PROBE_TIMEOUT_S) -> TmuxServer:
@@ -155,12 +142,10 @@ def probe_tmux(socket: Path, timeout: float = PROBE_TIMEOUT_S) -> TmuxServer:
     return TmuxServer(str(socket), True, sessions=len(done.stdout.split()))
 
 
-def watched_socket(settings: Settings | None, socket_dir: Path) -> str | None:
-    """The socket the settings name as a path (a bare name is a ``-L`` name under the socket dir)."""
-    value = settings.tmux_socket if settings is not None else None
-    if not value:
-        return None
-    return value if "/" in value else str(socket_dir / value)
+def watched_sockets(settings: Settings | None, socket_dir: Path) -> list[str]:
+    """The sockets the settings name as paths (a bare name is a ``-L`` name under the socket dir);
+    none when ``tmux_socket`` is unset (every server is watched)."""
+    return sockets.watched_paths(settings.tmux_socket if settings is not None else None, socket_dir)
 
 
 def read_json(path: Path) -> tuple[Any, str]:
@@ -244,11 +229,10 @@ def gather(env: Mapping[str, str], runner: Runner = run_command) -> list[Check]:
     checks.append(check_activation(activation.is_file(), activation_exec, expected_path, activation))
 
     socket_dir = tmux_socket_dir(env)
-    sockets = find_sockets(socket_dir)
-    watched = watched_socket(settings, socket_dir)
-    if watched and Path(watched) not in sockets and Path(watched).exists():
-        sockets.append(Path(watched))
-    checks.append(check_tmux([probe_tmux(s) for s in sockets], str(socket_dir), watched))
+    found = find_sockets(socket_dir)
+    watched = watched_sockets(settings, socket_dir)
+    found += [Path(w) for w in watched if Path(w) not in found and Path(w).exists()]
+    checks.append(check_tmux([probe_tmux(s) for s in found], str(socket_dir), watched))
     prefix = settings.agent_window_prefix if settings is not None else "Claude-"
     checks.append(check_agents(bus.agents if bus.status is not None else None, prefix))
     checks += hook_checks(env)

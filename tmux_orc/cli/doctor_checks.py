@@ -203,18 +203,32 @@ class TmuxServer:
     error: str = ""
 
 
-def check_tmux(servers: Sequence[TmuxServer], socket_dir: str, watched: str | None) -> Check:
-    """tmux servers found under the socket dir, and the one the settings name."""
+def check_tmux(servers: Sequence[TmuxServer], socket_dir: str, watched: str | Sequence[str] | None) -> Check:
+    """tmux servers found under the socket dir, and the ones the settings name (``watched``: the
+    ``tmux_socket`` paths; None or empty when it is unset, every server being watched)."""
+    named = [watched] if isinstance(watched, str) else list(watched or [])
     live = [s for s in servers if s.answers]
-    stale = [s for s in servers if not s.answers]
-    details = {"socket_dir": socket_dir, "servers": [vars(s) for s in servers]}
-    if watched and not any(s.socket == watched and s.answers for s in servers):
-        return Check("tmux servers", Level.FAIL, f"no tmux server answers at tmux_socket={watched}",
-                     f"start it (tmux -S {watched}) or change tmux_socket", details)
+    stale = [s for s in servers if not s.answers and s.socket not in named]
+    details = {"socket_dir": socket_dir, "servers": [vars(s) for s in servers], "watched": named or "all"}
+    answering = [w for w in named if any(s.socket == w and s.answers for s in servers)]
+    if named and not answering:
+        shown = ", ".join(named)
+        return Check("tmux servers", Level.FAIL, f"no tmux server answers at tmux_socket={shown}",
+                     f"start it (tmux -S {shlex.quote(named[0])}) or change tmux_socket", details)
     if not live:
         return Check("tmux servers", Level.WARN, f"no tmux server answers under {socket_dir}",
                      "start tmux (agents run in tmux windows named like Claude-pm)", details)
     names = ", ".join(f"{Path(s.socket).name} ({s.sessions} sessions)" for s in live)
+    missing = [w for w in named if w not in answering]
+    unwatched = [s for s in live if named and s.socket not in named]
+    if missing or unwatched:
+        parts = [names]
+        if missing:
+            parts.append(f"no server answers at {', '.join(missing)}")
+        if unwatched:
+            parts.append(f"not watched (tmux_socket): {', '.join(Path(s.socket).name for s in unwatched)}")
+        return Check("tmux servers", Level.WARN, "; ".join(parts),
+                     "name every server in tmux_socket (a list), or leave it unset to watch them all", details)
     if stale:
         gone = ", ".join(s.socket for s in stale)
         return Check("tmux servers", Level.WARN, f"{names}; stale sockets with no server: {gone}",

@@ -31,6 +31,7 @@ STATUS_ORDER = (
     "last_cycle_ms",
     "tmux_connected",
     "tmux_socket",
+    "tmux_servers",
     "tmux_error",
     "uptime_s",
     "version",
@@ -81,11 +82,27 @@ async def status(client: MonitorClient, args: argparse.Namespace, out: TextIO) -
     if not shown.get("tmux_error"):
         shown.pop("tmux_error", None)  # shown only when the daemon says why no tmux server answers
     if shown.get("tmux_socket") == "":
-        shown["tmux_socket"] = "(tmux's default)"
+        shown["tmux_socket"] = "(unset: every tmux server of yours)"
+    shown["tmux_servers"] = server_lines(shown.get("tmux_servers") or [])
     if isinstance(shown.get("uptime_s"), int | float):
         shown["uptime_s"] = f"{format_duration(shown['uptime_s'])} ({format_value(shown['uptime_s'])} s)"
     print(render_mapping(shown, order=STATUS_ORDER), file=out)
     return 0
+
+
+def server_lines(servers: list[Any]) -> list[str]:
+    """One line per tmux server the daemon watches: its name and socket, and its panes or why it does
+    not answer."""
+    lines = []
+    for server in servers:
+        if not isinstance(server, dict):
+            continue
+        where = f"{server.get('name', '?')} ({server.get('socket', '?')})"
+        if server.get("connected"):
+            lines.append(f"{where}: {server.get('panes', 0)} panes")
+        else:
+            lines.append(f"{where}: not reached: {server.get('error') or 'no answer'}")
+    return lines
 
 
 async def metrics(client: MonitorClient, args: argparse.Namespace, out: TextIO) -> int:

@@ -1,19 +1,21 @@
 """Hook events: what agents report about themselves (``ReportEvent``), filed on the right pane.
 
-An event is filed only on a pane of the tmux server the daemon watches (hooks send the socket they ran
-under); one for a ``%N`` of that server that no cycle has seen yet is kept a little while for it.
+An event is filed only on a pane of a tmux server the daemon watches, the one it came from (hooks send
+the socket they ran under); one for a ``%N`` of such a server that no cycle has seen yet is kept a
+little while for it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 
+from tmux_orc import sockets
 from tmux_orc.core.ports import Clock
 from tmux_orc.core.tracker import AgentRecord, StateTracker
 from tmux_orc.detect.engine import hook_state
 from tmux_orc.model import AgentEvent, AgentView
+from tmux_orc.sockets import WatchedSockets
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +32,21 @@ class HookInbox:
         self._early_events: dict[str, list[AgentEvent]] = {}  # pane id -> hook events before it was seen
 
     def report(
-        self, target: str, event: str, details: Mapping[str, str], server: str, watched: str
+        self, target: str, event: str, details: Mapping[str, str], server: str, watched: WatchedSockets
     ) -> AgentView | None:
         """An agent hook told us something about itself; it refines the next observation.
 
         ``server`` is the socket path of the tmux server the hook ran under (from its ``$TMUX``): an
-        event from another server than the one watched is refused (LookupError), never filed on a pane
-        of ours that happens to have the same ``%N``. Without it the event is taken as ours. An event for
-        a ``%N`` of the watched server not seen yet is kept for that pane's first cycle (None returned)."""
-        if server and not same_socket(server, watched):
-            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
-                        event, target, server, watched)
-            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
-                              f"{watched}")
+        event from a server that is not one of the ``watched`` is refused (LookupError), never filed on
+        a pane of another server that happens to have the same ``%N``; one from a watched server is
+        looked up among that server's panes (its names qualified, :mod:`tmux_orc.sockets`). Without a
+        server the target is taken as given. An event for a ``%N`` of a watched server not seen yet is
+        kept for that pane's first cycle (None returned)."""
+        local, target = target, self.where(target, server, watched, event)
         rec = self.tracker.find(target)
         kind = f" ({details['notification_type']})" if details.get("notification_type") else ""
         if rec is None:
-            if server and target.startswith("%") and target[1:].isdigit():
+            if server and local.startswith("%") and local[1:].isdigit():
                 self._keep_early(target, AgentEvent(at=self.clock(), event=event, details=dict(details)))
                 log.info("%s: hook %s%s kept until a cycle sees that pane", target, event, kind)
                 return None
@@ -55,6 +55,19 @@ class HookInbox:
         rec.events.append(AgentEvent(at=self.clock(), event=event, details=dict(details)))
         rec.hook_pending = True
         return rec.view
+
+    def where(self, target: str, server: str, watched: WatchedSockets, event: str = "") -> str:
+        """The target as the core names it on the hook's server (qualified, :mod:`tmux_orc.sockets`);
+        LookupError (and a log line) when ``server`` is not one of the ``watched``. No server: as given."""
+        if not server:
+            return target
+        path = watched.find(server)
+        if path is None:
+            log.warning("hook %s for %s refused: it comes from tmux server %s, this daemon watches %s",
+                        event, target, server, watched.describe())
+            raise LookupError(f"{target} is a pane of tmux server {server}; this daemon watches "
+                              f"{watched.describe()}")
+        return watched.prefix_of(path) + target
 
     def _keep_early(self, pane_id: str, event: AgentEvent) -> None:
         horizon = event.at - EARLY_EVENT_SECONDS
@@ -85,14 +98,10 @@ class HookInbox:
 
 
 def watched_socket(setting: str | None, env: Mapping[str, str] | None = None) -> str:
-    """The socket path of the tmux server a ``tmux_socket`` setting names: a path as is, a bare name
-    (``tmux -L``) or None (tmux's ``default``) under ``$TMUX_TMPDIR/tmux-UID`` (``/tmp`` by default)."""
-    if setting and "/" in setting:
-        return setting
-    env = os.environ if env is None else env
-    return os.path.join(env.get("TMUX_TMPDIR") or "/tmp", f"tmux-{os.getuid()}", setting or "default")
+    """The socket path of the tmux server a one-entry ``tmux_socket`` setting names: a path as is, a
+    bare name (``tmux -L``) or None (tmux's ``default``) under ``$TMUX_TMPDIR/tmux-UID`` (``/tmp`` by
+    default)."""
+    return sockets.home_path(setting, sockets.socket_dir(env))
 
 
-def same_socket(a: str, b: str) -> bool:
-    """Whether two socket paths name the same tmux server (compared after resolving symlinks)."""
-    return os.path.realpath(a) == os.path.realpath(b)
+same_socket = sockets.same_socket

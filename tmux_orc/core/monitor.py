@@ -15,7 +15,7 @@ from dataclasses import replace
 from tmux_orc.config import Settings
 from tmux_orc.core.crosscheck import LegacyCrossCheck, SamplePlan
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
-from tmux_orc.core.hooks import HookInbox, watched_socket
+from tmux_orc.core.hooks import HookInbox
 from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessReader, ServerUnavailable
 from tmux_orc.core.report import CycleReport as CycleReport
 from tmux_orc.core.report import unique_panes
@@ -32,6 +32,7 @@ from tmux_orc.detect.rules import Profiles
 from tmux_orc.detect.screen import ScreenShape
 from tmux_orc.model import AgentView, Observation, PaneInfo, Role, State, is_agent_kind
 from tmux_orc.procfs import ProcessTable
+from tmux_orc.sockets import WatchedSockets, socket_dir
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class MonitorCore:
         self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
         self.hooks = HookInbox(self.tracker, clock)
+        self.sockets = WatchedSockets(settings.tmux_socket, socket_dir())  # the servers hooks may come from
         self.crosscheck = LegacyCrossCheck(sample_plan)
         # change-driven readings between cycles (core.follow): what they published, for the next report
         self._carried: list[AgentUpdated] = []
@@ -385,7 +387,11 @@ class MonitorCore:
         self, target: str, event: str, details: Mapping[str, str], server: str = ""
     ) -> AgentView | None:
         """An agent hook told us something about itself (:meth:`HookInbox.report`)."""
-        return self.hooks.report(target, event, details, server, watched_socket(self.settings.tmux_socket))
+        return self.hooks.report(target, event, details, server, self.sockets)
+
+    def hook_target(self, target: str, server: str = "") -> str:
+        """The target of a hook from ``server`` as this core names it (:meth:`HookInbox.where`)."""
+        return self.hooks.where(target, server, self.sockets)
 
     def recheck_hook(self, target: str) -> bool:
         """:meth:`HookInbox.recheck`."""

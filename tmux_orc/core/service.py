@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from tmux_orc import __version__
+from tmux_orc import __version__, sockets
 from tmux_orc.config import Settings
 from tmux_orc.core.assignment import StrategyAssignment
 from tmux_orc.core.errors import InvalidArgument, NotFound, NotRunning
@@ -68,6 +68,8 @@ class MonitorService:
         self._wake = asyncio.Event()
         self._rechecks: dict[str, list[asyncio.TimerHandle]] = {}  # hook target -> its pending re-checks
         self.errors = 0
+        # GetStatus ``tmux_servers``: each tmux server watched, whether it answers and why not (compose's)
+        self.tmux_servers: Callable[[], list[dict[str, Any]]] = list
 
     # --- what the core shows -----------------------------------------------------------------------
     @property
@@ -225,8 +227,9 @@ class MonitorService:
             uptime_s=self.core.uptime(),
             version=self.version,
             interval_s=self.settings.interval,
-            tmux_socket=self.settings.tmux_socket or "",
+            tmux_socket=", ".join(sockets.entries(self.settings.tmux_socket)),
             tmux_error=self._tmux_error(),
+            tmux_servers=self.tmux_servers(),
         )
 
     def _tmux_error(self) -> str:
@@ -234,8 +237,7 @@ class MonitorService:
         if self.core.tmux_connected:
             return ""
         reason = self.core.tmux_error
-        where = self.settings.tmux_socket or "tmux's default socket"
-        return f"no tmux server answers at {where}" + (f": {reason}" if reason else "")
+        return f"no tmux server answers {self.core.sockets.where()}" + (f": {reason}" if reason else "")
 
     def agent_kinds(self) -> list[AgentKindInfo]:
         """The agent definitions in use, in matching order, and where each came from."""
@@ -313,6 +315,7 @@ class MonitorService:
             raise InvalidArgument(f"invalid event name {event!r}: letters, digits, '-' and '_' only")
         try:
             self.core.report_event(_checked_target(target), event, details, server)
+            target = self.core.hook_target(target, server)  # on the hook's own server: re-checked there
         except LookupError as exc:
             raise NotFound(str(exc)) from None
         self.wake()

@@ -142,7 +142,7 @@ class StateTracker:
             # Another pane took this place (the tmux server restarted, or windows moved): same
             # agent id, new pane. Keep the published state; the next observations will confirm it.
             rec.pane = pane
-            rec.view = replace(rec.view, pane_id=pane.pane_id)
+            rec.view = replace(rec.view, pane_id=pane.pane_id, server=pane.server)
         if rec is None:
             remembered = self._remembered.get(agent_id)
             view = AgentView(
@@ -158,6 +158,7 @@ class StateTracker:
                 detail=remembered.detail if remembered else "",
                 last_activity=remembered.last_activity if remembered else pane.window_activity,
                 strategy=strategy,
+                server=pane.server,
             )
             debouncer = Debouncer(self.confirmations)
             rec = AgentRecord(view=view, pane=pane, facts=facts, first_seen=now, debouncer=debouncer)

@@ -36,14 +36,9 @@ from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
 from tmux_orc.procfs import read_process_trees
 from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
-from tmux_orc.tmux.actions import TmuxPaneActions
-from tmux_orc.tmux.concurrent import ConcurrentStrategy
-from tmux_orc.tmux.control import ControlClient
-from tmux_orc.tmux.notify import OutputWatch
-from tmux_orc.tmux.pm_delivery import check_pane_id
-from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
-from tmux_orc.tmux.runner import run_tmux
-from tmux_orc.tmux.source import ControlPaneSource
+from tmux_orc.sockets import WatchedSockets, socket_dir
+from tmux_orc.tmux.multiplex import MultiFeed, MultiPaneActions, MultiPaneSource, RoutedStrategy
+from tmux_orc.tmux.servers import TmuxServers
 
 log = logging.getLogger(__name__)
 
@@ -104,21 +99,19 @@ def _health_rules(settings: Settings) -> HealthRules:
 async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator[Components]:
     """Build and wire every component; close them all, in reverse order, on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        socket = settings.tmux_socket
         timeout = settings.command_timeout
-        client = ControlClient(socket, command_timeout=timeout, max_in_flight=settings.control_max_in_flight)
-        stack.push_async_callback(client.close)
+        # every tmux server watched, each with its own connections; the core sees one of each port
+        watched = WatchedSockets(settings.tmux_socket, socket_dir())
+        servers = TmuxServers(watched, command_timeout=timeout, max_in_flight=settings.control_max_in_flight)
+        stack.push_async_callback(servers.aclose)
+        actions = MultiPaneActions(servers)
         strategies: dict[str, MonitoringStrategy] = {
-            LEGACY_STRATEGY: PollingStrategy(socket, timeout),
-            CONCURRENT_STRATEGY: ConcurrentStrategy(client, timeout),
+            LEGACY_STRATEGY: RoutedStrategy(LEGACY_STRATEGY, servers),
+            CONCURRENT_STRATEGY: RoutedStrategy(CONCURRENT_STRATEGY, servers),
         }
 
         def plugin_context(name: str) -> StrategyContext:
-            async def capture_pane(pane_id: str) -> str:
-                check_pane_id(pane_id)
-                return await run_tmux("capture-pane", "-p", "-t", pane_id, socket=socket, timeout=timeout)
-
-            return StrategyContext(name=name, capture_pane=capture_pane, command_timeout=timeout)
+            return StrategyContext(name=name, capture_pane=actions.capture_pane, command_timeout=timeout)
 
         strategies.update(load_plugins(settings.strategy_plugins, plugin_context))
         if settings.new_strategy not in strategies:
@@ -126,7 +119,7 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                       "session on polling", settings.new_strategy, ", ".join(strategies))
         for strategy in strategies.values():
             stack.push_async_callback(strategy.aclose)
-        source = ControlPaneSource(client, SubprocessPaneSource(socket, timeout))
+        source = MultiPaneSource(servers)
         stage = initial_stage(settings.rollout_stage, explicit="rollout_stage" in settings.model_fields_set,
                               new_strategy=settings.new_strategy)
         rollout = RolloutManager(stage=stage, rules=_health_rules(settings), auto=settings.rollout_auto)
@@ -134,7 +127,7 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         tracker = StateTracker()
         core = MonitorCore(settings, source, strategies, assignment, read_process_trees, tracker=tracker,
                            sample_plan=rollout.sampling)  # the cross-check samples less once a stage is proven
-        actions = TmuxPaneActions(socket, settings.command_timeout)
+        core.sockets = watched  # the servers hook events may come from
 
         channels = ChannelSender(settings)
         stack.push_async_callback(channels.aclose)
@@ -149,7 +142,7 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                                   cooldowns=(alerts.manager.memory, alerts.manager.restore))
         metrics = MetricsCollector()
         # change-driven readings between cycles: tmux's %output names the panes that changed
-        watch = OutputWatch(socket, command_timeout=timeout)
+        watch = MultiFeed(servers)
 
         def metrics_dict() -> dict[str, Any]:
             return {**metrics.as_dict(), **alerts.counters(), "notifications": alerts.manager.counters()["alerts_sent"],
@@ -181,13 +174,13 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         # Every listener of the core's events, in one place (the D-Bus publisher is the daemon's).
         core.hub.subscribe(alerts.on_event)
         core.hub.subscribe(persistence.on_event)  # persistence.load() is the daemon's, once the name is ours
-        watch.on_structure = service.wake  # a window or session came or went: reconcile soon
+        servers.on_structure = service.wake  # a window or session came or went: reconcile soon
+        service.tmux_servers = servers.infos
         follower = asyncio.create_task(follow_changes(core, watch), name="tmux-orc-follow-changes")
 
         async def stop_following() -> None:
             follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
-            await watch.close()
+            await asyncio.gather(follower, return_exceptions=True)  # the feeds close with their servers
 
         stack.push_async_callback(stop_following)
         stack.callback(persistence.save)

@@ -62,13 +62,18 @@ def status_line(components: Components) -> str:
     service = components.service
     if not service.running:
         return f"stopped (paused by request); {service.agent_count} agents known"
+    servers = service.tmux_servers()
+    failed = "; ".join(f"{s['name']} ({s['error']})" for s in servers if not s.get("connected"))
     if not service.tmux_connected:
-        return "waiting for the tmux server" + (f" at {service.settings.tmux_socket}"
-                                               if service.settings.tmux_socket else "")
+        where = service.core.sockets.where()
+        return f"waiting for a tmux server {where}" + (f"; tried {failed}" if failed else "")
     counts = Counter(str(v.state) for v in service.agents())
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+    names = ", ".join(str(s["name"]) for s in servers if s.get("connected"))
     return (f"monitoring {sum(counts.values())} agents ({states}); "
-            f"cycle {service.last_cycle_ms:.0f} ms; rollout {service.get_rollout_stage()}")
+            f"cycle {service.last_cycle_ms:.0f} ms; rollout {service.get_rollout_stage()}"
+            + (f"; tmux {names}" if names else "") + (f"; not reached: {failed}" if failed else ""))
+
 
 
 class Daemon:
@@ -143,8 +148,8 @@ class Daemon:
         self._install_signal_handlers()
         await components.service.run_once()
         self.notifier.ready(status_line(components))
-        log.info("tmux-orcd %s ready on %s (tmux socket: %s, interval %.1fs)", __version__,
-                 names.BUS_NAME, self.settings.tmux_socket or "default", self.settings.interval)
+        log.info("tmux-orcd %s ready on %s (tmux: %s, interval %.1fs)", __version__,
+                 names.BUS_NAME, components.service.core.sockets.describe(), self.settings.interval)
 
     async def _main_loop(self, bus: MessageBus, components: Components) -> int:
         """Cycles until SIGTERM/SIGINT (exit 0) or until the bus goes away (exit 1)."""

@@ -10,6 +10,7 @@ from dbus_fast.service import ServiceInterface, dbus_property
 
 from tmux_orc.model import AgentView
 from tmux_orc.service import names
+from tmux_orc.sockets import local_name
 
 _PROPERTY_OF_FIELD = {
     "id": "Id",
@@ -23,11 +24,16 @@ _PROPERTY_OF_FIELD = {
     "state_since": "StateSince",
     "detail": "Detail",
     "last_activity": "LastActivity",
+    "server": "Server",
 }
+_LOCAL = ("session", "pane_id")  # shown as tmux itself names them on the agent's server
 
 
 def _properties(view: AgentView) -> dict[str, Any]:
-    return {prop: (str(getattr(view, f)) if not isinstance(getattr(view, f), float) else getattr(view, f))
+    values = {f: getattr(view, f) for f in _PROPERTY_OF_FIELD}
+    for f in _LOCAL:
+        values[f] = local_name(view.server, values[f])
+    return {prop: (str(values[f]) if not isinstance(values[f], float) else values[f])
             for f, prop in _PROPERTY_OF_FIELD.items()}
 
 
@@ -58,8 +64,8 @@ class AgentInterface(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Session(self) -> DBusStr:
-        """The agent's tmux session name (``Session``)."""
-        return self.view.session
+        """The agent's tmux session name, as its own server names it (``Session``)."""
+        return local_name(self.view.server, self.view.session)
 
     @dbus_property(access=PropertyAccess.READ)
     def Window(self) -> DBusStr:
@@ -68,8 +74,8 @@ class AgentInterface(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def PaneId(self) -> DBusStr:
-        """The agent's tmux pane id, like ``%3`` (``PaneId``)."""
-        return self.view.pane_id
+        """The agent's tmux pane id on its own server, like ``%3`` (``PaneId``)."""
+        return local_name(self.view.server, self.view.pane_id)
 
     @dbus_property(access=PropertyAccess.READ)
     def Role(self) -> DBusStr:
@@ -100,6 +106,11 @@ class AgentInterface(ServiceInterface):
     def LastActivity(self) -> DBusDouble:
         """When the agent's window last showed activity, in unix time (``LastActivity``)."""
         return self.view.last_activity
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Server(self) -> DBusStr:
+        """The name of the agent's tmux server: its socket's file name, like ``default`` (``Server``)."""
+        return self.view.server
 
 
 def _variants(view: AgentView) -> dict[str, Variant]:

@@ -7,6 +7,7 @@ from dbus_fast import Variant
 
 from tmux_orc.model import AgentView
 from tmux_orc.service.names import agent_path
+from tmux_orc.sockets import local_name
 
 # Keys whose D-Bus type the contract fixes (anything else is inferred).
 CONTRACT_TYPES: dict[str, str] = {
@@ -49,6 +50,8 @@ def to_variant(value: Any, signature: str | None = None) -> Variant:
     if isinstance(value, list | tuple):
         if all(isinstance(v, str) for v in value):
             return Variant("as", list(value))
+        if value and all(isinstance(v, Mapping) for v in value):
+            return Variant("aa{sv}", [variant_dict(v) for v in value])
         return Variant("av", [to_variant(v) for v in value])
     if isinstance(value, Mapping):
         return Variant("a{sv}", variant_dict(value))
@@ -71,9 +74,9 @@ def agent_dict(view: AgentView) -> dict[str, Any]:
     return {
         "id": view.id,
         "target": view.target,
-        "session": view.session,
+        "session": local_name(view.server, view.session),  # tmux's own names, on the agent's server
         "window": view.window,
-        "pane_id": view.pane_id,
+        "pane_id": local_name(view.server, view.pane_id),
         "role": str(view.role),
         "kind": str(view.kind),
         "state": str(view.state),
@@ -83,6 +86,7 @@ def agent_dict(view: AgentView) -> dict[str, Any]:
         "strategy": view.strategy,
         "last_activity": view.last_activity,
         "rule": view.rule,
+        "server": view.server,
     }
 
 
