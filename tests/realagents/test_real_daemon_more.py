@@ -93,8 +93,8 @@ CLIS: dict[str, Cli] = {
     ),
     "opencode": Cli(
         opencode.opencode_bin, f"opencode {opencode.OPENCODE}", _opencode,
-        {**TURN, "429": State.RATE_LIMITED, "500": State.ERROR, **ENDS},
-        {},
+        {**TURN, "429": State.RATE_LIMITED, "500": State.ERROR, "400": State.ERROR, **ENDS},
+        {"400": "▣"},  # its detail is the failed turn's `▣` line, not the 500's retry status before it
         {},
     ),
     "qwen": Cli(

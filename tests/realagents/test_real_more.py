@@ -55,6 +55,7 @@ OPENCODE = [
     "approval",
     "429",
     "500",
+    "400",
     "killed",
     "sigstop",
 ]

@@ -17,10 +17,10 @@ BUSY = "   ■■■⬝⬝⬝⬝⬝  esc interrupt                              
 SENT = "  ┃\n  ┃  fix the tests\n  ┃\n\n     Done.\n\n     ▣  Plan · Some Model · 3s\n\n"
 
 
-def box(*typed: str, status: str = "Build · Some Model Provider", footer: str = HINTS) -> str:
-    """An opencode screen: a sent message, a reply, then the input box holding ``typed``."""
+def box(*typed: str, status: str = "Build · Some Model Provider", footer: str = HINTS, above: str = SENT) -> str:
+    """An opencode screen: a sent message and a reply (``above``), then the input box holding ``typed``."""
     inner = "\n".join(f"  ┃  {t}" if t else "  ┃" for t in (typed or ("",)))
-    return f"{SENT}\n  ┃\n{inner}\n  ┃\n  ┃  {status}\n{EDGE}\n{footer}\n"
+    return f"{above}\n  ┃\n{inner}\n  ┃\n  ┃  {status}\n{EDGE}\n{footer}\n"
 
 
 def test_the_box_holds_the_typed_text_not_the_agent_line() -> None:
@@ -68,3 +68,29 @@ def test_a_definitions_edge_must_be_a_regular_expression(tmp_path: Path) -> None
                     "line = '^(?P<text>.*)$'\nedge = '^╹('\n", encoding="utf-8")
     with pytest.raises(DefinitionError, match=r"screen\.prompts\[0\]\.edge"):
         read_definition(path)
+
+
+def _with_turn(last: str, older: str = "▣  Build · Some Model · 3s") -> str:
+    """An opencode screen: transcript at the top, a gap, the box pinned to the bottom."""
+    transcript = f"  ┃\n  ┃  first\n  ┃\n\n     {older}\n\n  ┃\n  ┃  second\n  ┃\n\n     {last}\n"
+    return box(above=transcript + "\n" * 20)
+
+
+@pytest.mark.parametrize(("last", "older", "state"), [
+    ("▣  Build · Some Model", "▣  Build · Some Model · 3s", State.ERROR),  # the newest turn never finished
+    ("▣  Build · Some Model · 2s", "▣  Build · Some Model", State.IDLE),  # an older one did not: no matter
+    ("▣  Build · Some Model · interrupted", "▣  Build · Some Model · 3s", State.IDLE),
+])
+def test_the_newest_turn_decides(last: str, older: str, state: State) -> None:
+    verdict = look(_with_turn(last, older), alive(Kind.OPENCODE)).verdict
+    assert verdict.state is state, verdict
+
+
+def test_the_blank_gap_over_a_pinned_box_is_not_the_transcript() -> None:
+    from tmux_orc.detect.profiles import DEFAULT_PROFILES
+    from tmux_orc.detect.screen import read_layout
+
+    profile = DEFAULT_PROFILES.get(Kind.OPENCODE)
+    assert profile is not None
+    layout = read_layout(_with_turn("▣  Build · Some Model · 2s"), profile.shape)
+    assert layout.tail == ("▣  Build · Some Model · 2s",) and "second" in layout.window

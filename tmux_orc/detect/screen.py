@@ -228,12 +228,13 @@ def _find_menu(
 @dataclass(frozen=True, slots=True)
 class _Input:
     """Where a prompt was found: its first line (a box's top border), the lines it shows, the typed
-    text's lines and the first line below it."""
+    text's lines, the first line below it, and where the transcript above it ends (``top`` when None)."""
 
     top: int
     shown: tuple[str, ...]
     typed: tuple[str, ...]
     below: int
+    above: int | None = None
 
 
 def _boxed_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> _Input | None:
@@ -312,7 +313,10 @@ def _bar_input(lines: list[str], bares: list[str], shape: PromptShape, menus: se
         match = shape.line.match(typed[0] if typed else "")
         if top == index or match is None:
             return None
-        return _Input(top, shown, (match.group("text"), *typed[1:]), index + 1)
+        above = top  # a box pinned to the bottom: the blank gap over it is layout, not transcript
+        while above > 0 and not lines[above - 1].strip():
+            above -= 1
+        return _Input(top, shown, (match.group("text"), *typed[1:]), index + 1, above)
     return None
 
 
@@ -345,7 +349,8 @@ def read_layout(screen: str, shape: ScreenShape) -> Layout:
         found = finder(lines, bares, prompt, menus)
         if found is None:
             continue
-        window = lines[max(0, found.top - TAIL_LINES) : found.top]
+        end = found.top if found.above is None else found.above
+        window = lines[max(0, end - TAIL_LINES) : end]
         return Layout(
             tail=_kept(_cut_at_entry(window, shape.entry)),
             window=_kept(window),
