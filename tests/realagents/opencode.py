@@ -176,6 +176,16 @@ def main_flow(lab: OpencodeLab) -> Iterator[Shot]:
     fake.clear()
     interrupt(agent)
 
+    fake.push(fc.chat_bad_request())
+    agent.send("bad request")
+    pane.wait_text("could not be parsed")
+    wait_ready(agent)
+    yield agent.shot(
+        "400",
+        State.ERROR,
+        "not retried: the API's message as a `┃` block over a bare `▣  Build · <model>` (no duration)",
+    )
+
     agent.kill()
     yield agent.shot("killed", State.CRASHED, "bash `Killed` + prompt over the dead TUI", agent.wait_shell())
 

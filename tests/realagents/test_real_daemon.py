@@ -8,80 +8,20 @@ bus, with a short stuck threshold so the stalled stream and the stopped program 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.bus import PrivateBus, wait_until
-from tests.harness.daemon import DaemonProcess
+from tests.harness.bus import PrivateBus
 from tests.realagents import claude, codex
-from tests.realagents.harness import daemon_agent, open_shell_session, require_daemon_and
-from tests.realagents.shots import Shot, classify_shot, explain
+from tests.realagents.daemon_watch import DAEMON_TOOLS, STUCK_AFTER, Seen, run_daemon
+from tests.realagents.harness import require_daemon_and
 from tmux_orc.model import State
 
 pytestmark = pytest.mark.realagent
 
-STUCK_AFTER = 4.0  # seconds a working screen may stay unchanged (the contract's default is 300)
-WAIT = 15.0  # bound on every wait for the daemon to name a state
-DAEMON_TOOLS = ("tmux", "dbus-daemon", "busctl")
-DAEMON_SETTINGS: dict[str, Any] = {
-    "interval": 0.3,
-    "stuck_after": STUCK_AFTER,
-    "notify_pm": "false",
-    "auto_recover_pm": "false",
-}
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What the daemon said over D-Bus about one shot's pane while the agent held that state."""
-
-    shot: Shot
-    agent: dict[str, Any]  # GetAgent's dict (or the last ListAgents entry on a timeout)
-    problem: str = ""  # why the expected state was not seen ("" when it was)
-    waited: float = 0.0  # seconds until the daemon named it
-    first_state: str = ""  # what the daemon said the moment the shot was taken, before any waiting
-    first_explain: dict[str, Any] | None = None  # and its Explain of the agent then
-
-    def report(self) -> str:
-        got = f"{self.agent.get('state')!r} ({self.agent.get('detail')!r})" if self.agent else "no agent"
-        head = f"{self.shot.scenario}: daemon said {got} after {self.waited:.1f}s; {self.problem}"
-        return f"{head}\n{explain(self.shot, classify_shot(self.shot))}"
-
-
-def _explain(daemon: DaemonProcess, pane_id: str) -> dict[str, Any] | None:
-    try:
-        return daemon.call("Explain", "s", pane_id)[0]  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - the agent vanished between the two calls (any bus error)
-        return None
-
-
 # Two shots in a row may share a state (the 529 error, then the 500 one): then the detail tells them apart.
 CLAUDE_HINTS = {"429": "429", "529": "529", "500": "500", "529-retrying": "retrying"}
-
-
-def watch(daemon: DaemonProcess, shots: Iterable[Shot], hints: dict[str, str] | None = None) -> Iterator[Seen]:
-    """For each shot (the agent paused in that state), wait until the daemon names the shot's label
-    (and says the shot's own words in its detail, where two shots in a row share a state)."""
-    for shot in shots:
-        pane_id, began = shot.pane.pane_id, time.monotonic()
-        hint = (hints or {}).get(shot.scenario, "")
-        first = daemon_agent(daemon, pane_id).get("state", "")
-        first_explain = _explain(daemon, pane_id) if first else None
-
-        def named(pane_id: str = pane_id, state: str = shot.label.value, hint: str = hint) -> bool:
-            agent = daemon_agent(daemon, pane_id)
-            return bool(agent) and agent["state"] == state and hint in agent["detail"]
-
-        try:
-            wait_until(named, timeout=WAIT, interval=0.2, what=f"{pane_id} in state {shot.label.value}")
-            yield Seen(shot, daemon.agent(pane_id), "", time.monotonic() - began, first, first_explain)
-        except AssertionError as exc:
-            problem = f"{exc}".splitlines()[0]
-            yield Seen(shot, daemon_agent(daemon, pane_id), problem, time.monotonic() - began, first, first_explain)
 
 
 @pytest.fixture(scope="module")
@@ -89,18 +29,13 @@ def claude_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: Private
     require_daemon_and(claude.claude_bin(2), f"Claude Code {claude.claude_version(2)}", DAEMON_TOOLS)
     root = tmp_path_factory.mktemp("daemon-claude")
     with claude.ClaudeLab(root / "lab") as lab:
-        open_shell_session(lab.box, lab.session)
-        daemon = DaemonProcess(session_bus.address, lab.box.socket, root, **DAEMON_SETTINGS).start()
-        try:
-            seen = [
-                *watch(daemon, claude.main_flow(lab), CLAUDE_HINTS),
-                *watch(daemon, claude.retry_and_stop(lab), CLAUDE_HINTS),
-                *watch(daemon, [claude.stalled_stream(lab, seconds=1.0)]),
-                *watch(daemon, [claude.silent_tool(lab, seconds=STUCK_AFTER + 1.5)]),
-            ]
-        finally:
-            daemon.stop()
-    yield {s.shot.scenario: s for s in seen}  # the lab is gone: no agent left running during other modules
+        seen = run_daemon(session_bus, lab.box, lab.session, root, [
+            lambda: claude.main_flow(lab),
+            lambda: claude.retry_and_stop(lab),
+            lambda: [claude.stalled_stream(lab, seconds=1.0)],
+            lambda: [claude.silent_tool(lab, seconds=STUCK_AFTER + 1.5)],
+        ], CLAUDE_HINTS)
+    yield seen  # the lab is gone: no agent left running during other modules
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +43,10 @@ def codex_daemon(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateB
     require_daemon_and(codex.codex_bin(), f"Codex CLI {codex.CODEX}", DAEMON_TOOLS)
     root = tmp_path_factory.mktemp("daemon-codex")
     with codex.CodexLab(root / "lab") as lab:
-        open_shell_session(lab.box, lab.session)
         # Codex's "thinking" screen is a clock and nothing else: a short stuck threshold would call it stuck.
-        daemon = DaemonProcess(session_bus.address, lab.box.socket, root, **{**DAEMON_SETTINGS, "stuck_after": 30})
-        daemon.start()
-        try:
-            seen = [*watch(daemon, codex.main_flow(lab)), *watch(daemon, codex.stopped_stream(lab))]
-        finally:
-            daemon.stop()
-    yield {s.shot.scenario: s for s in seen}
+        seen = run_daemon(session_bus, lab.box, lab.session, root,
+                          [lambda: codex.main_flow(lab), lambda: codex.stopped_stream(lab)], stuck_after=30)
+    yield seen
 
 
 CLAUDE_STATES = {

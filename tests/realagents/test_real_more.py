@@ -1,8 +1,8 @@
 """The detection engine against the real Gemini CLI, Aider, opencode and Qwen Code, live and offline.
 
-Each CLI's scenarios run once per module (see ``conftest.py``); every state the detector names right on
-this branch is asserted. opencode and Qwen Code have no screen profile yet: for them only what the
-process facts decide (recognised kind, stuck, crashed, never crashed while alive) is asserted.
+Each CLI's scenarios run once per module (see ``conftest.py``); every state is asserted, and for opencode
+and Qwen Code also that the kind is recognised and a live agent never reads crashed. The daemon names
+the same states over D-Bus in ``test_real_daemon_more.py``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,34 @@ AIDER = [
     "killed",
     "sigstop",
 ]
-PROCESS_ONLY = ["killed", "sigstop"]
+OPENCODE = [
+    "fresh-prompt",
+    "typed",
+    "thinking",
+    "streaming",
+    "interrupted",
+    "after-turn",
+    "approval",
+    "429",
+    "500",
+    "400",
+    "killed",
+    "sigstop",
+]
+QWEN = [
+    "fresh-prompt",
+    "typed",
+    "thinking",
+    "streaming",
+    "interrupted",
+    "after-turn",
+    "approval",
+    "429-retrying",
+    "500-retrying",
+    "400",
+    "killed",
+    "sigstop",
+]
 
 
 @pytest.mark.parametrize("scenario", GEMINI)
@@ -70,13 +97,13 @@ def test_aider_state(aider_shots: dict[str, Shot], scenario: str) -> None:
     assert_labelled(aider_shots[scenario])
 
 
-@pytest.mark.parametrize("scenario", PROCESS_ONLY)
-def test_opencode_process_states(opencode_shots: dict[str, Shot], scenario: str) -> None:
+@pytest.mark.parametrize("scenario", OPENCODE)
+def test_opencode_state(opencode_shots: dict[str, Shot], scenario: str) -> None:
     assert_labelled(opencode_shots[scenario])
 
 
-@pytest.mark.parametrize("scenario", PROCESS_ONLY)
-def test_qwen_process_states(qwen_shots: dict[str, Shot], scenario: str) -> None:
+@pytest.mark.parametrize("scenario", QWEN)
+def test_qwen_state(qwen_shots: dict[str, Shot], scenario: str) -> None:
     assert_labelled(qwen_shots[scenario])
 
 

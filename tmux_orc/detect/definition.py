@@ -34,7 +34,7 @@ _SECTIONS = {
     "": {"name", "description", "process", "screen", "rules", "submit", "resume", "hooks"},
     "process": {"names", "prefixes", "path_parts", "modules"},
     "screen": {"prompts", "placeholders", "placeholder_texts", "entry", "cursors", "plain_menus"},
-    "prompt": {"name", "line", "boxed", "max_below"},
+    "prompt": {"name", "line", "boxed", "max_below", "edge", "status"},
     "rule": {"name", "state", "region", "pattern", "requires_input"},
     "submit": {"method", "enter_delay"},
     "resume": {"command"},
@@ -175,6 +175,8 @@ def _prompt(r: _Reader, raw: Any, index: int) -> PromptShape:
         line=line,
         boxed=r.flag(table, "boxed", where, True),
         max_below=int(r.number(table, "max_below", where, 6, 0, 40)),
+        edge=None if "edge" not in table else r.regex(table["edge"], f"{where}edge"),
+        status=None if "status" not in table else r.regex(table["status"], f"{where}status"),
     )
 
 

@@ -44,12 +44,19 @@ class PromptShape:
     ``line`` matches the first input line (after side borders are stripped) and captures the typed
     text in the group ``text``. A boxed prompt has a border line right above it and one below its last
     line; an unboxed prompt must sit within ``max_below`` non-blank lines of the bottom.
+
+    A prompt with an ``edge`` is a *bar box* (opencode's): the unbroken run of lines starting with a
+    side bar (``┃``/``│``) right above a line matching ``edge`` (its bottom edge, ``╹▀▀▀``), with no
+    more than FOOTER_LINES non-blank lines below that edge. The box's last line, when it matches
+    ``status``, is the agent's own line (opencode's ``Build · <model>``), not typed text.
     """
 
     name: str
     line: re.Pattern[str]
     boxed: bool = True
     max_below: int = 6
+    edge: re.Pattern[str] | None = None
+    status: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +225,20 @@ def _find_menu(
     return None
 
 
-def _boxed_input(
-    lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]
-) -> tuple[int, int, str] | None:
-    """(top border, bottom border, first-line text) of the lowest input box of this shape."""
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """Where a prompt was found: its first line (a box's top border), the lines it shows, the typed
+    text's lines, the first line below it, and where the transcript above it ends (``top`` when None)."""
+
+    top: int
+    shown: tuple[str, ...]
+    typed: tuple[str, ...]
+    below: int
+    above: int | None = None
+
+
+def _boxed_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> _Input | None:
+    """The lowest input box of this shape: a border line, the prompt line, ..., a border line."""
     lowest = max(0, len(lines) - FOOTER_LINES - 60)
     for index in range(len(lines) - 1, lowest, -1):
         if index in menus or not is_border(lines[index - 1]):
@@ -233,14 +250,15 @@ def _boxed_input(
             if is_border(lines[bottom]):
                 below = [b for b in bares[bottom + 1 :] if b]
                 if len(below) <= FOOTER_LINES:
-                    return index - 1, bottom, match.group("text")
+                    body = (match.group("text"), *bares[index + 1 : bottom])
+                    return _Input(index - 1, body, body, bottom + 1)
                 return None
         return None
     return None
 
 
-def _bare_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> tuple[int, int, str] | None:
-    """(prompt line, end of input, first-line text) of an unboxed prompt near the bottom."""
+def _bare_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> _Input | None:
+    """An unboxed prompt line near the bottom, with its indented continuation lines."""
     seen = 0
     for index in range(len(lines) - 1, -1, -1):
         if bares[index]:
@@ -255,7 +273,50 @@ def _bare_input(lines: list[str], bares: list[str], shape: PromptShape, menus: s
         end = index + 1
         while end < len(lines) and lines[end][:1] == " " and bares[end] and not is_border(lines[end]):
             end += 1
-        return index, end, match.group("text")
+        body = (match.group("text"), *bares[index + 1 : end])
+        return _Input(index, body, body, end)
+    return None
+
+
+def _barred(line: str) -> bool:
+    """True for a line that starts with a box side bar (after its indentation)."""
+    text = line.lstrip()
+    return bool(text) and text[0] in _SIDES
+
+
+def _bar_input(lines: list[str], bares: list[str], shape: PromptShape, menus: set[int]) -> _Input | None:
+    """A bar box (see :class:`PromptShape`) closed by its ``edge`` near the bottom."""
+    if shape.edge is None:
+        return None
+    seen = 0
+    for index in range(len(lines) - 1, 0, -1):
+        if not shape.edge.match(lines[index].strip()):
+            seen += 1 if bares[index] else 0
+            if seen > FOOTER_LINES:
+                return None
+            continue
+        top = index
+        while top > 0 and index - top < 60 and _barred(lines[top - 1]) and top - 1 not in menus:
+            top -= 1
+        shown = tuple(bares[top:index])
+        typed = list(shown)
+        while typed and not typed[-1]:
+            typed.pop()
+        if typed and shape.status is not None and shape.status.search(typed[-1]):
+            typed.pop()
+            if not typed:  # the agent's line alone (the rest drawn over, as by a shell): no box
+                return None
+        while typed and not typed[-1]:
+            typed.pop()
+        while typed and not typed[0]:
+            typed.pop(0)
+        match = shape.line.match(typed[0] if typed else "")
+        if top == index or match is None:
+            return None
+        above = top  # a box pinned to the bottom: the blank gap over it is layout, not transcript
+        while above > 0 and not lines[above - 1].strip():
+            above -= 1
+        return _Input(top, shown, (match.group("text"), *typed[1:]), index + 1, above)
     return None
 
 
@@ -284,24 +345,18 @@ def read_layout(screen: str, shape: ScreenShape) -> Layout:
     found_menu = _find_menu(lines, bares, start, shape)
     menus = set() if found_menu is None else {found_menu[0]}
     for prompt in shape.prompts:
-        finder = _boxed_input if prompt.boxed else _bare_input
+        finder = _bar_input if prompt.edge is not None else _boxed_input if prompt.boxed else _bare_input
         found = finder(lines, bares, prompt, menus)
         if found is None:
             continue
-        first, last, text = found
-        top = first  # first line below the transcript: the box's top border, or the prompt line
-        body_start = first + 1 if prompt.boxed else first
-        body = [text, *bares[body_start + 1 : last]]
-        typed = _strip_placeholder("\n".join(body), shape)
-        footer_start = last + 1 if prompt.boxed else last
-        window = lines[max(0, top - TAIL_LINES) : top]
-        tail = _kept(_cut_at_entry(window, shape.entry))
+        end = found.top if found.above is None else found.above
+        window = lines[max(0, end - TAIL_LINES) : end]
         return Layout(
-            tail=tail,
+            tail=_kept(_cut_at_entry(window, shape.entry)),
             window=_kept(window),
-            input=typed,
-            input_lines=tuple(body),
-            footer=tuple(b for b in bares[footer_start:] if b),
+            input=_strip_placeholder("\n".join(found.typed), shape),
+            input_lines=found.shown,
+            footer=tuple(b for b in bares[found.below :] if b),
             prompt=prompt.name,
         )
     bottom = _cut_at_entry(lines[start:], shape.entry)
