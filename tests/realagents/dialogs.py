@@ -1,10 +1,12 @@
-"""Question and plan-approval dialogs of the real Gemini CLI, Qwen Code and opencode, called up by their fakes.
+"""Question and plan-approval dialogs of the real Gemini CLI, Qwen Code, opencode and Codex, called up by
+their fakes.
 
 Each CLI has a tool the model calls to ask the user (Gemini CLI ``ask_user``, Qwen Code
-``ask_user_question``, opencode ``question``) and, for Gemini CLI and Qwen Code, a plan mode whose
-``exit_plan_mode`` call shows the plan and asks to go on. The fake model server answers the turn with
-that tool call; the dialog is a :class:`~tests.realagents.shots.Shot` labelled waiting_input, its
-``note`` the question the detector must name as the detail (:data:`QUESTIONS`).
+``ask_user_question``, opencode ``question``, Codex ``request_user_input`` in its Plan mode) and, for
+Gemini CLI and Qwen Code, a plan mode whose ``exit_plan_mode`` call shows the plan and asks to go on
+(Codex asks "Implement this plan?" after a reply holding a ``<proposed_plan>`` block). The fake model
+server answers the turn with that tool call; the dialog is a :class:`~tests.realagents.shots.Shot`
+labelled waiting_input, its ``note`` the question the detector must name as the detail (:data:`QUESTIONS`).
 
     .venv/bin/python -m tests.realagents.dialogs    # captures them into tests/corpus/<cli>/
 """
@@ -19,8 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.realagents import codex, gemini, opencode, qwen
 from tests.realagents import fake_anthropic as fa
-from tests.realagents import gemini, opencode, qwen
 from tests.realagents.cli_lab import CliAgent, CliLab
 from tests.realagents.fake_chat import ToolCall
 from tests.realagents.shots import Shot
@@ -36,6 +38,8 @@ QUESTIONS = {
     "exit-plan": "Ready to start implementation?",  # Gemini CLI
     "exit-plan-qwen": "Would you like to proceed?",  # Qwen Code
     "question": ASK.question,  # opencode
+    "request-user-input": ASK.question,  # Codex
+    "implement-plan": "Implement this plan?",  # Codex
 }
 
 
@@ -58,7 +62,7 @@ def send_turn(agent: CliAgent, lab: CliLab, text: str, tries: int = 5) -> None:
     raise AssertionError(f"no turn reached the fake after {tries} Enters:\n{agent.pane.capture()}")
 
 
-def _shot(agent: CliAgent, scenario: str, what: str, *needles: str) -> Shot:
+def _shot(agent: CliAgent | codex.CodexAgent, scenario: str, what: str, *needles: str) -> Shot:
     screen = agent.pane.wait_text(*needles, timeout=30)
     time.sleep(1.0)  # let the dialog finish drawing
     return agent.shot(scenario, State.WAITING_INPUT, f"{what}; the question: {QUESTIONS[scenario]}",
@@ -153,19 +157,64 @@ def opencode_flow(lab: opencode.OpencodeLab) -> Iterator[Shot]:
     lab.fake.clear()
 
 
-def _run(lab: CliLab, flow: Callable[[Any], Iterator[Shot]]) -> list[Shot]:
+def _codex_submit(agent: codex.CodexAgent, lab: codex.CodexLab, text: str) -> None:
+    """Type ``text`` and Enter; Enter again only while no turn reached the fake (CodexAgent.send presses
+    Enter until the title shows a turn, and a question dialog shows none: that Enter would answer it)."""
+    turns = len(lab.fake.turns())
+    agent.pane.type(text)
+    time.sleep(0.3)
+    agent.pane.keys("Enter")
+    for _ in range(15):
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            if len(lab.fake.turns()) > turns:
+                return
+            time.sleep(0.2)
+        agent.pane.keys("Enter")
+    raise AssertionError(f"no turn reached the fake:\n{agent.pane.capture()}")
+
+
+def codex_flow(lab: codex.CodexLab) -> Iterator[Shot]:
+    """Plan mode (shift+tab until `Plan mode`): request_user_input, then a `<proposed_plan>` reply."""
+    agent = lab.launch("Codex-planner")
+    agent.wait_ready()
+    time.sleep(2)  # shift+tab pressed while the session starts is lost
+    for _ in range(8):
+        agent.pane.keys("BTab")
+        time.sleep(1.5)
+        if "plan mode" in agent.pane.capture().lower():
+            break
+    question = {"id": "database", "header": ASK.header, "question": ASK.question, "options": _options()}
+    lab.fake.push(ToolCall("request_user_input", {"questions": [question]}))
+    _codex_submit(agent, lab, "set up the service")
+    yield _shot(agent, "request-user-input", "`Question 1/1 (1 unanswered)`, the question, `› 1. PostgreSQL` …, "
+                "`enter to submit answer`", ASK.question, "enter to submit")
+    agent.pane.keys("Escape")
+    agent.wait_ready()
+    lab.fake.clear()
+
+    lab.fake.push(fa.Text(f"Here is the plan.\n\n<proposed_plan>\n# Service\n\n{PLAN}\n</proposed_plan>\n"))
+    _codex_submit(agent, lab, "plan the service")
+    yield _shot(agent, "implement-plan", "`• Proposed Plan`, `Implement this plan?`, `› 1. Yes, implement this plan` …",
+                "Implement this plan?")
+    agent.pane.keys("Escape")
+    lab.fake.clear()
+
+
+def _run(lab: CliLab | codex.CodexLab, flow: Callable[[Any], Iterator[Shot]]) -> list[Shot]:
     with lab:
         return list(flow(lab))
 
 
 #: corpus folder -> (version for facts.json, lab factory, flow)
-CAPTURES: dict[str, tuple[str, Callable[[Path], CliLab], Callable[[Any], Iterator[Shot]]]] = {
+CAPTURES: dict[str, tuple[str, Callable[[Path], Any], Callable[[Any], Iterator[Shot]]]] = {
     "gemini": (f"gemini-cli {gemini.GEMINI}", gemini.GeminiLab, gemini_flow),
     "gemini-0.30": (f"gemini-cli {gemini.GEMINI_OLD}",
                     lambda root: gemini.GeminiLab(root, gemini.gemini_bin(gemini.GEMINI_OLD).parent),
                     lambda lab: gemini_flow(lab, plan=False)),
     "qwen": (f"qwen-code {qwen.QWEN}", qwen.QwenLab, qwen_flow),
     "opencode": (f"opencode {opencode.OPENCODE}", opencode.OpencodeLab, opencode_flow),
+    "codex": (f"codex-cli {codex.CODEX}", lambda root: codex.CodexLab(root), codex_flow),
 }
 
 

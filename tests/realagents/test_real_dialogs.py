@@ -1,4 +1,4 @@
-"""Question and plan-approval dialogs of the real Gemini CLI, Qwen Code and opencode are waiting_input with
+"""Question and plan-approval dialogs of the real Gemini CLI, Qwen Code, opencode and Codex are waiting_input with
 the question as the detail (the flows of ``dialogs.py``, live: the screen and process facts of that moment).
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.realagents import dialogs, gemini, opencode, qwen
+from tests.realagents import codex, dialogs, gemini, opencode, qwen
 from tests.realagents.harness import require_daemon_and
 from tests.realagents.shots import Shot, classify_shot, explain
 from tmux_orc.model import State
@@ -22,6 +22,7 @@ BINARIES: dict[str, Callable[[], Path]] = {
     "gemini-0.30": lambda: gemini.gemini_bin(gemini.GEMINI_OLD),
     "qwen": qwen.qwen_bin,
     "opencode": opencode.opencode_bin,
+    "codex": codex.codex_bin,
 }
 
 

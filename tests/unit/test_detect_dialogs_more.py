@@ -1,4 +1,4 @@
-"""Question and plan-approval dialogs captured from the real Gemini CLI, Qwen Code and opencode
+"""Question and plan-approval dialogs captured from the real Gemini CLI, Qwen Code, opencode and Codex
 (``tests/realagents/dialogs.py``): waiting_input, with the question asked as the detail."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ CASES = [
     ("qwen", Kind.QWEN, "waiting-real-ask-user.txt", DATABASE),
     ("qwen", Kind.QWEN, "waiting-real-exit-plan-qwen.txt", "Would you like to proceed?"),
     ("opencode", Kind.OPENCODE, "waiting-real-question.txt", DATABASE),
+    ("codex", Kind.CODEX, "waiting-real-request-user-input.txt", DATABASE),
+    ("codex", Kind.CODEX, "waiting-real-implement-plan.txt", "Implement this plan?"),
 ]
 
 
