@@ -1,6 +1,6 @@
 """Gemini CLI's hooks, as ``tmux-orc hooks`` writes them into ``settings.json`` (pure functions).
 
-Gemini CLI (hooks since 0.2x, on by default: ``hooksConfig.enabled``; 0.30.1 and 0.61.0 read here)
+Gemini CLI (0.30.1 and 0.61.0 read here; hooks are on by default: ``hooksConfig.enabled``)
 reads ``$GEMINI_CLI_HOME/.gemini/settings.json`` (default ``~/.gemini/settings.json``), whose ``hooks``
 key has Claude Code's shape (:mod:`~tmux_orc.cli.hooks.jsonhooks`) with a ``timeout`` in milliseconds
 and a ``name`` (``/hooks disable tmux-orc`` turns ours off). Its events have names of their own;
