@@ -1,6 +1,7 @@
 """A scriptable fake of the OpenAI Responses API on loopback, for driving the real Codex CLI.
 
-Same behaviours as :mod:`fake_anthropic` (``Text``, ``SlowStream``, ``ToolUse``, ``HttpError``);
+Same behaviours as :mod:`fake_anthropic` (``Text``, ``SlowStream``, ``ToolUse``, ``HttpError``), and
+:class:`fake_chat.ToolCall` for a call of any function Codex offers (``request_user_input``);
 a turn is a streamed ``POST /v1/responses`` that offers tools. Codex's side calls (the thread title,
 asked with a JSON schema and no tools) get a fixed title and never consume the script.
 """
@@ -25,6 +26,7 @@ from tests.realagents.fake_anthropic import (
     ToolUse,
     _Handler,
 )
+from tests.realagents.fake_chat import ToolCall
 from tests.realagents.fake_http import send_event_stream
 
 log = logging.getLogger("fake_openai")
@@ -48,7 +50,8 @@ def is_codex_turn(body: dict[str, Any]) -> bool:
 
 
 def response_events(
-    behaviour: Text | SlowStream | ToolUse, model: str, stop: threading.Event, text_override: str | None = None
+    behaviour: Text | SlowStream | ToolUse | ToolCall, model: str, stop: threading.Event,
+    text_override: str | None = None,
 ) -> Iterator[str]:
     """The SSE event sequence of one streamed Responses API reply."""
     resp_id = f"resp_{uuid.uuid4().hex[:24]}"
@@ -69,9 +72,12 @@ def response_events(
     }
     yield event("response.created", {"response": base})
     yield event("response.in_progress", {"response": base})
-    if isinstance(behaviour, ToolUse):
+    if isinstance(behaviour, ToolUse | ToolCall):
+        name = behaviour.name if isinstance(behaviour, ToolCall) else "exec_command"
         args = json.dumps(
-            {
+            behaviour.arguments
+            if isinstance(behaviour, ToolCall)
+            else {
                 "cmd": behaviour.command,
                 "justification": behaviour.description,
                 "sandbox_permissions": "require_escalated",
@@ -82,7 +88,7 @@ def response_events(
             "id": f"fc_{uuid.uuid4().hex[:24]}",
             "status": "in_progress",
             "call_id": f"call_{uuid.uuid4().hex[:24]}",
-            "name": "exec_command",
+            "name": name,
             "arguments": "",
         }
         yield event("response.output_item.added", {"output_index": 0, "item": call})

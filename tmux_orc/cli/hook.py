@@ -1,4 +1,4 @@
-"""``tmux-orc hook EVENT [PAYLOAD]``: forward an agent hook (Claude Code, Codex notify) to the daemon.
+"""``tmux-orc hook EVENT [PAYLOAD]``: forward an agent hook (Claude Code, Gemini, Qwen, Codex notify) to the daemon.
 
 ``tmux-orc hooks install`` writes the settings that call it. Claude Code runs ``tmux-orc hook
 Notification`` with the hook's JSON on stdin; Codex runs ``tmux-orc hook codex-notify '<JSON>'`` (its

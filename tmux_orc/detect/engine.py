@@ -30,12 +30,16 @@ _EVENT_STATES = {
     "Stop": State.IDLE,
     "SessionStart": State.IDLE,
     "agent-turn-complete": State.IDLE,  # Codex notify
+    "BeforeAgent": State.WORKING,  # Gemini CLI: a prompt submitted
+    "AfterAgent": State.IDLE,  # Gemini CLI: the turn is done
 }
-# Claude Code's Notification hook: its ``notification_type`` (auth_success and others say no state).
+# The Notification hook's ``notification_type`` (auth_success and others say no state): Claude Code's
+# and Qwen Code's, and Gemini CLI's ToolPermission (a tool call waits for approval).
 _NOTIFICATION_STATES = {
     "permission_prompt": State.WAITING_INPUT,
     "idle_prompt": State.IDLE,
     "elicitation_dialog": State.WAITING_INPUT,
+    "ToolPermission": State.WAITING_INPUT,
 }
 _COUNTERS = re.compile(r"(?<!\s)\s*\([^()]*\)")
 _GLYPH = re.compile(r"^[^\w\s]\s+(?=\S)")  # a spinner's animated glyph

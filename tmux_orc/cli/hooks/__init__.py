@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tmux_orc.cli.hooks import claude, codex
+from tmux_orc.cli.hooks import claude, codex, gemini, jsonhooks, qwen
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class HookFormat:
 FORMATS: tuple[HookFormat, ...] = (
     HookFormat(claude.NAME, claude.settings_path, claude.install_text, claude.uninstall_text, claude.status_text),
     HookFormat(codex.NAME, codex.config_path, codex.install_text, codex.uninstall_text, codex.status_text),
+    HookFormat(gemini.NAME, gemini.settings_path, gemini.HOOKS.install_text, jsonhooks.uninstall_text,
+               gemini.HOOKS.status_text),
+    HookFormat(qwen.NAME, qwen.settings_path, qwen.HOOKS.install_text, jsonhooks.uninstall_text,
+               qwen.HOOKS.status_text),
 )
 
 
