@@ -221,3 +221,24 @@ def test_tmux_with_several_servers_watched() -> None:
     assert missing.level is Level.WARN and "no server answers at /tmp/tmux-1/work" in missing.summary
     none = check_tmux([other], "/tmp/tmux-1", ["/tmp/tmux-1/default", "/tmp/tmux-1/work"])
     assert none.level is Level.FAIL
+
+
+def test_gemini_and_qwen_hooks_are_checked_with_the_hooks_format(tmp_path: Path) -> None:
+    """doctor reads Gemini CLI's and Qwen Code's settings with the code `hooks install` writes them with."""
+    from tmux_orc.cli.doctor import json_hook_check
+    from tmux_orc.cli.hooks import gemini
+    from tmux_orc.cli.hooks.command import find_program
+
+    env = {"HOME": str(tmp_path), "PATH": ""}
+    assert json_hook_check("gemini", env).level is Level.SKIP  # no ~/.gemini: not used here
+    settings = tmp_path / ".gemini" / "settings.json"
+    settings.parent.mkdir()
+    assert json_hook_check("gemini", env).level is Level.WARN  # used, no hooks
+    settings.write_text("{not json")
+    assert "cannot read" in json_hook_check("gemini", env).summary
+    program = find_program(env) or "tmux-orc"
+    settings.write_text(gemini.HOOKS.install_text('{"ui": {"theme": "x"}}', program))
+    assert json_hook_check("gemini", env).level is Level.OK
+    settings.write_text(gemini.HOOKS.install_text('{"ui": {"theme": "x"}}', "/elsewhere/tmux-orc"))
+    assert "outdated" in json_hook_check("gemini", env).summary
+    assert json_hook_check("qwen", env).level is Level.SKIP

@@ -33,6 +33,7 @@ from tmux_orc.cli.doctor_checks import (
     check_codex_notify,
     check_daemon,
     check_daemon_tmux,
+    check_hook_status,
     check_linger,
     check_notifications,
     check_settings,
@@ -42,6 +43,8 @@ from tmux_orc.cli.doctor_checks import (
     parse_show,
     unit_file_exec,
 )
+from tmux_orc.cli.hooks import format_named
+from tmux_orc.cli.hooks.command import find_program
 from tmux_orc.cli.install import (
     activation_path,
     find_daemon,
@@ -169,8 +172,11 @@ def read_toml(path: Path) -> tuple[Any, str]:
         return None, str(exc)
 
 
+JSON_HOOK_CLIS = ("gemini", "qwen")  # settings.json hooks read by their hooks format (Claude has its own check)
+
+
 def hook_checks(env: Mapping[str, str]) -> list[Check]:
-    """Claude Code's and Codex's hook settings (read only)."""
+    """The hook settings of every CLI ``tmux-orc hooks`` installs into (read only)."""
     home = Path(env.get("HOME") or Path.home())
     claude_dir = Path(env["CLAUDE_CONFIG_DIR"]) if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
     claude_file = claude_dir / "settings.json"
@@ -185,7 +191,23 @@ def hook_checks(env: Mapping[str, str]) -> list[Check]:
     return [
         check_claude_hooks(claude_file, settings, error, env.get("PATH", os.defpath)),
         check_codex_notify(codex_file, config, codex_error),
+        *(json_hook_check(name, env) for name in JSON_HOOK_CLIS),
     ]
+
+
+def json_hook_check(cli: str, env: Mapping[str, str]) -> Check:
+    """The hooks of ``cli`` as ``tmux-orc hooks status`` reads them (the same format code)."""
+    fmt = format_named(cli)
+    path = fmt.path(env)
+    used = path.parent.is_dir()
+    if not used:
+        return check_hook_status(cli, path, False, "")
+    program = find_program(env) or "tmux-orc"
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        return check_hook_status(cli, path, True, fmt.status(text, program))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # unreadable or not a JSON object: say so
+        return check_hook_status(cli, path, True, str(exc))
 
 
 def gather(env: Mapping[str, str], runner: Runner = run_command) -> list[Check]:

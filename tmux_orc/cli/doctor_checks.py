@@ -310,6 +310,22 @@ def check_codex_notify(config_path: Path, config: Any, error: str) -> Check:
     return Check(name, Level.WARN, "no notify command: Codex turns are seen on the screen only", fix)
 
 
+def check_hook_status(cli: str, settings_path: Path, used: bool, status: tuple[str, str] | str) -> Check:
+    """Hooks of a CLI whose settings file ``tmux-orc hooks`` edits (Gemini CLI, Qwen Code): ``status`` is
+    that format's ``(state, why)`` reading of the file, or the error reading it."""
+    name = f"hooks: {cli}"
+    fix = f"tmux-orc hooks install --agent {cli}"
+    if not used:
+        return Check(name, Level.SKIP, f"{cli} is not set up for this user ({settings_path.parent} absent)")
+    if isinstance(status, str):
+        return Check(name, Level.WARN, f"cannot read {settings_path}: {status}", f"fix the file, then {fix}")
+    state, why = status
+    if state == "installed":
+        return Check(name, Level.OK, f"tmux-orc hooks in {settings_path}")
+    return Check(name, Level.WARN, f"hooks {state}{': ' + why if why else ''}: states change only as fast as "
+                 "the screen shows it", fix)
+
+
 def check_notifications(enabled: bool, owned: bool | None, activatable: bool) -> Check:
     """A notification server on the session bus (org.freedesktop.Notifications)."""
     name = "notifications"
