@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import fake_openai as fo
 from tests.realagents.cli_lab import argv_of, reap_under
-from tests.realagents.harness import AGENTS_DIR, Pane, TmuxBox, descendants
+from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, descendants
 from tests.realagents.shots import Shot, shoot
 from tmux_orc.model import State
 
@@ -50,6 +50,26 @@ class CodexAgent:
 
     def wait_ready(self, timeout: float = 30.0) -> str:
         return self.pane.wait_for(self.ready, "codex prompt", timeout)
+
+    def wait_settled(self, hold: float = 2.0, timeout: float = 60.0) -> str:
+        """Wait until Codex has set its pane title (the project folder's name: its session is up) and the
+        prompt has been ready for ``hold`` seconds running. Before that the composer shows, but keys wait
+        and an Enter is dropped (seen for 10 s and more on a second Codex in the same lab); after start-up
+        Codex can put its busy spinner back in the title for a moment."""
+        deadline = time.monotonic() + timeout
+        since: float | None = None
+        while True:
+            screen = self.pane.capture()
+            now = time.monotonic()
+            if self.ready(screen) and "proj-" in self.pane.title():
+                since = now if since is None else since
+                if now - since >= hold:
+                    return screen
+            else:
+                since = None
+            if now > deadline:
+                raise ScreenTimeout("codex prompt ready and quiet", screen)
+            time.sleep(0.2)
 
     def wait_busy(self, timeout: float = 20.0) -> str:
         return self.pane.wait_for(lambda _s: title_busy(self.pane.title()), "codex busy title", timeout)
@@ -134,7 +154,7 @@ def main_flow(lab: CodexLab) -> Iterator[Shot]:
     agent = lab.launch("Codex-developer")
     pane, fake = agent.pane, lab.fake
     agent.wait_ready(timeout=40)
-    pane.wait_for(lambda _s: "proj-" in pane.title(), "codex sets the pane title", timeout=10)
+    agent.wait_settled()  # its title names the project: the session is up
     yield agent.shot(
         "fresh-prompt",
         State.IDLE,
@@ -208,6 +228,7 @@ def stopped_stream(lab: CodexLab) -> Iterator[Shot]:
     agent = lab.launch("Codex-tester")
     pane, fake = agent.pane, lab.fake
     agent.wait_ready(timeout=40)
+    agent.wait_settled()
     fake.push(fa.SlowStream(seconds=40))
     agent.send("stream for a while")
     agent.wait_busy()
