@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 from tmux_orc.tmux.flow import PaneFlow
 
 
-def test_news_holds_a_pane_until_it_is_read() -> None:
+def test_news_is_never_held() -> None:
     flow = PaneFlow(hold=1.0, quiet=0.3)
     flow.output("%1", news=True, now=10.0)
-    assert flow.take_pauses() == ["%1"] and flow.take_pauses() == []
-    assert flow.is_held("%1") and flow.next_at() == math.inf  # no timer: it waits for its reading
-    flow.output("%1", news=True, now=10.05)  # printed before tmux had the pause: nothing more to do
-    assert flow.take_pauses() == []
+    assert flow.take_pauses() == [] and not flow.is_held("%1") and flow.unsure() == set()
+    flow.output("%1", news=False, now=10.1)  # a spinner frame after it: held
+    assert flow.take_pauses() == ["%1"]
     assert flow.release({"%1", "%2"}) == ["%1"]  # continued just before its reading
     assert not flow.is_held("%1") and flow.unsure() == set()
 
@@ -43,6 +40,7 @@ def test_panes_without_an_agent_stay_held() -> None:
     assert flow.take_pauses() == ["%9"]
     assert flow.due(100.0) == [] and flow.release({"%9"}) == [] and flow.unsure() == set()
     assert flow.follow({"%1", "%9"}) == ["%9"]  # an agent was found there: its output flows again
+    assert not flow.is_held("%9") and flow.unsure() == {"%9"}  # and it is read
     flow.output("%1", news=False, now=2.0)
     flow.follow({"%9"})  # the agent in %1 went away: held for good
     assert flow.due(100.0) == []

@@ -7,9 +7,9 @@ is dropped, while tmux keeps reading the pane and drawing its screen) and contin
 (``'%N:continue'``: output flows again from that moment; what came in between is not sent). tmux
 3.2 and later; several ``-A`` in one command.
 
-- Output that is news (:mod:`tmux_orc.tmux.notify` decides) marks the pane changed, and the pane is
-  held until it has been read: the reading sees all it drew, so nothing is lost
-  (:meth:`PaneFlow.release`, just before the reading).
+- Output that is news (:mod:`tmux_orc.tmux.notify` decides) marks the pane changed and is never held
+  back: the rest of a dialog being drawn is news too. (Holding a pane until it was read was tried: a
+  dialog drawn in several writes was then now and then read before its last one, and missed.)
 - Output that is not news (a spinner frame, a clock) holds the pane for ``hold`` seconds. When it is
   let go it must print again within ``quiet`` seconds: a pane that kept animating did not stop to
   ask or to finish (any such change stops a working agent's spinner); one that fell silent is read,
@@ -55,8 +55,10 @@ class PaneFlow:
             return  # printed before tmux had the pause: the reading or the hold covers it
         if self.followed is not None and pane not in self.followed:
             until = FOREVER
+        elif news:
+            return  # news streams on: the rest of what it draws is news too, and read as it comes
         else:
-            until = FOREVER if news else now + self.hold
+            until = now + self.hold
         self.held[pane] = until
         self.to_pause.add(pane)
         self._unsure.add(pane)
@@ -105,14 +107,17 @@ class PaneFlow:
 
     def follow(self, panes: set[str] | None) -> list[str]:
         """Follow only these panes from now on (None: every pane); return the panes held for good that
-        are followed now, to continue (they are read by the cycle that found their agent)."""
+        are followed now: to continue, and to read (what they printed meanwhile was dropped)."""
         self.followed = panes
-        back = [p for p, until in self.held.items() if until == FOREVER and (panes is None or p in panes)]
+        back = sorted(p for p, until in self.held.items() if until == FOREVER and (panes is None or p in panes))
+        for pane in back:
+            del self.held[pane]
+            self.to_pause.discard(pane)
         if panes is not None:
             for pane in self.held.keys() - panes:
                 self.held[pane] = FOREVER  # no agent there any more: held until there is one again
             self.listening = {p: t for p, t in self.listening.items() if p in panes}
-        return self.release(back)
+        return back
 
     def unsure(self) -> set[str]:
         """Followed panes whose output tmux dropped since they were last read."""

@@ -15,14 +15,14 @@ permission dialog drawn over it is read at once. ``%window-add``, ``%window-clos
 ``%window-renamed``, ``%sessions-changed`` and ``%unlinked-window-close`` bring the next full
 reconciliation forward (``on_structure``); it still runs every ``interval`` regardless.
 
-Flow control (:mod:`tmux_orc.tmux.flow`): once a pane's output has said what it has to say, tmux is
-told to hold the rest back (``refresh-client -A '%N:pause'``, one command for all the panes of a
-batch): news holds a pane until it is read (:meth:`OutputWatch.changed` continues it just before),
-a spinner frame holds it for ``hold`` seconds, after which it must print again within ``quiet`` or it
-is read. Panes without a followed agent stay held. So a spinner costs tmux about one ``%output`` a
-second instead of one per frame, and a dialog drawn over a stopped spinner is read ``hold`` +
-``quiet`` seconds later at most; panes whose output was dropped are :meth:`OutputWatch.unsure` until
-read (the follower reads them once per reconciliation).
+Flow control (:mod:`tmux_orc.tmux.flow`): once a pane's output says nothing new, tmux is told to
+hold the rest back (``refresh-client -A '%N:pause'``, one command for all the panes of a batch).
+News is never held (it is read ~100 ms later, as it comes); a spinner frame holds the pane for
+``hold`` seconds, after which it must print again within ``quiet`` or it is read. Panes without a
+followed agent stay held. So a spinner costs tmux about one ``%output`` a second instead of one per
+frame, and a dialog drawn over a stopped spinner is read ``hold`` + ``quiet`` seconds later at most;
+panes whose output was dropped are :meth:`OutputWatch.unsure` until read (the follower reads them
+once per reconciliation).
 """
 
 from __future__ import annotations
@@ -123,7 +123,10 @@ class OutputWatch:
                 self._flows[sid].reset()  # a new client: tmux holds nothing back for it
         self._followed = None if panes is None else set(panes)
         if self.flow_control:
-            await self._continue_all({sid: flow.follow(self._followed) for sid, flow in self._flows.items()})
+            back = {sid: flow.follow(self._followed) for sid, flow in self._flows.items()}
+            await self._continue_all(back)
+            for pane in {pane for panes in back.values() for pane in panes}:
+                self._mark(pane)  # held (maybe since it printed a change) before it was followed: read it
             if self._pacer is None or self._pacer.done():
                 self._pacer = asyncio.get_running_loop().create_task(self._run_pacer(), name="tmux-orc-pacer")
 
