@@ -88,7 +88,7 @@ def animating(index: int) -> bool:
 
 def agent_command(index: int, workdir: Path, spinner_row: int, screens: dict[str, Path]) -> str:
     """Agent ``index``: a spinner redrawn every 0.2 s around a ``sleep 0.2`` tool, or a static prompt
-    that draws a permission dialog (and back) each time a line arrives on its FIFO."""
+    that draws the screen a line on its FIFO names (``dialog`` or ``idle``)."""
     if animating(index):
         glyphs = " ".join(SPINNER_GLYPHS)
         body = (
@@ -100,10 +100,10 @@ def agent_command(index: int, workdir: Path, spinner_row: int, screens: dict[str
     else:
         fifo = workdir / f"fifo-{index}"
         os.mkfifo(fifo)
-        body = (
+        body = (  # the line names the screen: a probe that timed out cannot put later ones out of step
             f"cat {quote(str(screens['idle']))}; "
-            f"while :; do read x < {quote(str(fifo))}; cat {quote(str(screens['dialog']))}; "
-            f"read x < {quote(str(fifo))}; cat {quote(str(screens['idle']))}; done"
+            f"while :; do read x < {quote(str(fifo))}; case $x in "
+            f"dialog) cat {quote(str(screens['dialog']))};; *) cat {quote(str(screens['idle']))};; esac; done"
         )
     return f"exec -a claude-bench sh -c {quote(body)}"
 
@@ -264,14 +264,14 @@ async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], pro
         await asyncio.sleep(rng.uniform(0.0, 2.0))  # a random moment of the daemon's cycle
         drawn = time.monotonic()
         with open(fifo, "w") as fh:
-            fh.write("\n")
+            fh.write("dialog\n")
         seen = await watcher.wait_change(window, "waiting_input", drawn, 20.0)
         latencies.append((seen - drawn) if seen is not None else float("inf"))
         if seen is None:
             print(f"no waiting_input for {window}; signals seen: {watcher.changes[-5:]}", file=sys.stderr)
         back = time.monotonic()
         with open(fifo, "w") as fh:
-            fh.write("\n")
+            fh.write("idle\n")
         await watcher.wait_change(window, "idle", back, 20.0)
     return latencies
 
