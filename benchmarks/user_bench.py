@@ -16,7 +16,12 @@ directories pointed at private ones) watches them, and the script measures from 
   PropertiesChanged), against the floor measured in the same run (one control-mode client listing every
   pane and capturing all of them, pipelined, as ``cycle_bench.py`` does).
 - memory: the daemon's RSS, and its growth per agent over the smallest size of the run.
-- ``GetStatus`` p99 while it monitors, and the cycle with 2,000 extra idle processes on the host.
+- ``GetStatus`` p99 while it monitors, and the cycle with 2,000 extra idle processes on the host (the
+  median of the cycles with them, against the median of as many cycles just before and just after).
+
+``--code DIR,DIR`` runs the daemon from other checkouts (``DIR`` holds a ``tmux_orc`` package; ``.``
+is this one), interleaved on the same agents, ``--repeat`` times each: before/after comparisons on a
+shared machine. The medians per size and checkout follow the table of every run.
 
 Measuring starts once the daemon runs steadily: every agent seen and, unless the stage is ``off``, the
 rollout stage proven healthy (``promote_after`` cycles, after which the legacy cross-check samples one
@@ -30,6 +35,7 @@ import asyncio
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,7 +88,7 @@ def animating(index: int) -> bool:
 
 def agent_command(index: int, workdir: Path, spinner_row: int, screens: dict[str, Path]) -> str:
     """Agent ``index``: a spinner redrawn every 0.2 s around a ``sleep 0.2`` tool, or a static prompt
-    that draws a permission dialog (and back) each time a line arrives on its FIFO."""
+    that draws the screen a line on its FIFO names (``dialog`` or ``idle``)."""
     if animating(index):
         glyphs = " ".join(SPINNER_GLYPHS)
         body = (
@@ -94,10 +100,10 @@ def agent_command(index: int, workdir: Path, spinner_row: int, screens: dict[str
     else:
         fifo = workdir / f"fifo-{index}"
         os.mkfifo(fifo)
-        body = (
+        body = (  # the line names the screen: a probe that timed out cannot put later ones out of step
             f"cat {quote(str(screens['idle']))}; "
-            f"while :; do read x < {quote(str(fifo))}; cat {quote(str(screens['dialog']))}; "
-            f"read x < {quote(str(fifo))}; cat {quote(str(screens['idle']))}; done"
+            f"while :; do read x < {quote(str(fifo))}; case $x in "
+            f"dialog) cat {quote(str(screens['dialog']))};; *) cat {quote(str(screens['idle']))};; esac; done"
         )
     return f"exec -a claude-bench sh -c {quote(body)}"
 
@@ -189,9 +195,12 @@ class Watcher:
         return None
 
 
-async def start_daemon(workdir: Path, socket: str, address: str, size: int) -> tuple[subprocess.Popen[bytes], Path]:
-    state = workdir / f"state-{size}"
+async def start_daemon(workdir: Path, socket: str, address: str, size: int,
+                       code: str = ".") -> tuple[subprocess.Popen[bytes], Path]:
+    state = workdir / f"state-{size}-{time.monotonic_ns()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX_ORC_")}
+    if code != ".":
+        env["PYTHONPATH"] = str(Path(code).resolve())  # ahead of the editable install of this checkout
     env.update(DBUS_SESSION_BUS_ADDRESS=address, XDG_CONFIG_HOME=str(workdir / "config"),
                XDG_STATE_HOME=str(workdir / "xdg-state"), TMUX_ORC_TMUX_SOCKET=socket,
                TMUX_ORC_STATE_DIR=str(state))
@@ -255,14 +264,14 @@ async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], pro
         await asyncio.sleep(rng.uniform(0.0, 2.0))  # a random moment of the daemon's cycle
         drawn = time.monotonic()
         with open(fifo, "w") as fh:
-            fh.write("\n")
+            fh.write("dialog\n")
         seen = await watcher.wait_change(window, "waiting_input", drawn, 20.0)
         latencies.append((seen - drawn) if seen is not None else float("inf"))
         if seen is None:
             print(f"no waiting_input for {window}; signals seen: {watcher.changes[-5:]}", file=sys.stderr)
         back = time.monotonic()
         with open(fifo, "w") as fh:
-            fh.write("\n")
+            fh.write("idle\n")
         await watcher.wait_change(window, "idle", back, 20.0)
     return latencies
 
@@ -287,11 +296,12 @@ async def wait_cycles(watcher: Watcher, count: int, timeout: float) -> list[floa
     return watcher.cycles[start:]
 
 
-async def measure(size: int, bench: Bench, workdir: Path, address: str, args: argparse.Namespace) -> dict[str, str]:
+async def measure(size: int, bench: Bench, workdir: Path, address: str, args: argparse.Namespace,
+                  code: str = ".") -> dict[str, str]:
     window = args.window if size < 500 else max(10.0, args.window / 2)
-    row: dict[str, str] = {"agents": str(size)}
+    row: dict[str, str] = {"agents": str(size), "code": code}
     _, base_server = await cpu_window(os.getpid(), bench.server_pid, window)  # no daemon: the baseline
-    daemon, log = await start_daemon(workdir, bench.socket, address, size)
+    daemon, log = await start_daemon(workdir, bench.socket, address, size, code)
     bus = await MessageBus(bus_address=address).connect()
     watcher = Watcher(bus)
     await watcher.start()
@@ -325,17 +335,21 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
             latencies_ms.append((time.perf_counter() - t0) * 1000)
         row["GetStatus p99 ms"] = f"{percentile(latencies_ms, 0.99):.2f}"
         row["rss MB"] = f"{rss_kb(daemon.pid) / 1024:.1f}"
+        before = await wait_cycles(watcher, args.loaded_cycles, 60)
         idle = spawn_idle(args.host_processes)
         try:
             await wait_cycles(watcher, 1, 30)
             loaded = await wait_cycles(watcher, args.loaded_cycles, 60)
         finally:
             stop_all(idle)
-        if loaded and cycles:
-            base = percentile(cycles, 0.5)
+        await wait_cycles(watcher, 1, 30)
+        after = await wait_cycles(watcher, args.loaded_cycles, 60)
+        if loaded and before + after:
+            base = percentile(before + after, 0.5)  # the cycles just before and just after, as one
             with_procs = percentile(loaded, 0.5)
             change = 100 * (with_procs / base - 1)
             row[f"cycle p50 +{args.host_processes} procs ms"] = f"{with_procs:.1f} ({change:+.0f}%)"
+            row["procs change %"] = f"{change:+.1f}"
     finally:
         bus.disconnect()
         daemon.terminate()
@@ -365,16 +379,43 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
     try:
         for size in args.agents:
             await grow(bench, size, workdir, spinner_row, screens)
-            rows.append(await measure(size, bench, workdir, address, args))
-            print(f"... {size} agents done: {rows[-1]}", file=sys.stderr, flush=True)
+            for run_index in range(args.repeat):
+                for code in args.code:
+                    rows.append(await measure(size, bench, workdir, address, args, code))
+                    rows[-1]["run"] = str(run_index + 1)
+                    rows[-1]["load"] = f"{os.getloadavg()[0]:.2f}"
+                    print(f"... {size} agents, {code}, run {run_index + 1} done: {rows[-1]}", file=sys.stderr,
+                          flush=True)
     finally:
         await bench.client.close()
         bench.kill()
         dbus.terminate()
         dbus.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
-    add_growth_per_agent(rows, "RSS KB/agent")
+    for code in args.code:
+        add_growth_per_agent([r for r in rows if r["code"] == code and r["run"] == "1"], "RSS KB/agent")
     return rows
+
+
+MEDIAN_COLUMNS = ("CPU % of a core (daemon + tmux extra)", "daemon %", "tmux extra %", "change->signal p50 s",
+                  "change->signal p95 s", "floor p95 ms", "GetStatus p99 ms", "rss MB", "procs change %", "load")
+
+
+def medians(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Per size and checkout, the median of each figure over the runs (and its range)."""
+    out = []
+    for key in dict.fromkeys((r["agents"], r["code"]) for r in rows):
+        group = [r for r in rows if (r["agents"], r["code"]) == key]
+        row = {"agents": key[0], "code": key[1], "runs": str(len(group))}
+        for column in MEDIAN_COLUMNS:
+            values = sorted(float(r[column]) for r in group if r.get(column, "-") not in ("-", "inf"))
+            if values:
+                row[column] = f"{statistics.median(values):.2f} ({values[0]:.2f}..{values[-1]:.2f})"
+        cycles = [float(r["cycle p50 / p95 ms"].split(" / ")[1]) for r in group if "cycle p50 / p95 ms" in r]
+        if cycles:
+            row["cycle p95 ms"] = f"{statistics.median(cycles):.1f}"
+        out.append(row)
+    return out
 
 
 def print_markdown(rows: list[dict[str, str]]) -> None:
@@ -396,6 +437,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=120.0,
                         help="seconds at most to wait for the rollout stage to prove healthy before measuring")
     parser.add_argument("--plain", action="store_true", help="an aligned text table instead of markdown")
+    parser.add_argument("--code", type=lambda s: s.split(","), default=["."],
+                        help="checkouts to run the daemon from, comma-separated, interleaved (. is this one)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each checkout per size")
     args = parser.parse_args()
     if args.quick:
         args.window, args.probes, args.loaded_cycles, args.warmup = 10.0, 5, 4, 0.0
@@ -406,6 +450,9 @@ def main() -> None:
           f"{os.cpu_count()} CPUs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{time.monotonic() - started:.0f}s")
     (print_table if args.plain else print_markdown)(rows)
+    if args.repeat > 1 or len(args.code) > 1:
+        print("\nmedians (min..max) over the runs:")
+        (print_table if args.plain else print_markdown)(medians(rows))
 
 
 if __name__ == "__main__":

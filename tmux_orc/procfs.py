@@ -53,15 +53,29 @@ def _parse_stat(raw: str) -> _Stat | None:
         return None
 
 
+def _read(path: str) -> bytes:
+    """A whole /proc file, with plain system calls (half the cost of ``open()``, read for every
+    process of every pane each cycle). Raises OSError as open() does."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, 8192)
+        if not data:
+            return data
+        parts = [data]
+        while chunk := os.read(fd, 65536):  # a short read is not the end of a seq_file
+            parts.append(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
+
+
 def read_process(pid: int, proc: str = PROC) -> ProcessInfo | None:
     """One process, or None when it vanished or cannot be read."""
     try:
-        with open(f"{proc}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-            stat = _parse_stat(fh.read())
+        stat = _parse_stat(_read(f"{proc}/{pid}/stat").decode("utf-8", "replace"))
         if stat is None:
             return None
-        with open(f"{proc}/{pid}/cmdline", "rb") as fh:
-            raw_argv = fh.read()
+        raw_argv = _read(f"{proc}/{pid}/cmdline")
     except OSError:
         return None
     argv = tuple(part.decode("utf-8", "replace") for part in raw_argv.split(b"\0") if part)
@@ -139,8 +153,7 @@ def child_pids(pid: int, proc: str = PROC) -> list[int]:
         return out
     for tid in tasks:
         try:
-            with open(f"{proc}/{pid}/task/{tid}/children", "rb") as fh:
-                out.extend(int(c) for c in fh.read().split())
+            out.extend(int(c) for c in _read(f"{proc}/{pid}/task/{tid}/children").split())
         except (OSError, ValueError):
             continue  # the thread ended between the listing and the read
     return out

@@ -95,3 +95,25 @@ def test_a_dialog_is_published_between_cycles(tmux_srv: TmuxTestServer, daemon: 
     assert d.call("GetStatus")[0]["cycles"] == cycles  # published between cycles
     metrics = d.call("GetMetrics")[0]
     assert metrics["cycles"] == cycles
+
+
+@run_async
+async def test_a_held_spinner_costs_few_notifications_and_is_read_when_it_stops(
+        tmux_srv: TmuxTestServer, tmp_path: Path) -> None:
+    stop = tmp_path / "stop"
+    body = (f'i=0; while [ ! -e {quote(str(stop))} ]; do i=$((i+1)); printf "\\r* Thinking (%ss)" "$i"; '
+            'sleep 0.1; done; printf "\\r\\nDo you want to proceed?"; sleep 600')
+    spinner = tmux_srv.new_session("a", "spin", f"sh -c {quote(body)}")
+    watch = OutputWatch(str(tmux_srv.socket), hold=1.0, quiet=0.4)
+    try:
+        await watch.watch({session_id(tmux_srv, "a")}, {spinner})
+        assert spinner in await next_change(watch)  # its first frame is news
+        await quiet(watch, 0.5)
+        before = watch.notifications
+        assert spinner not in await quiet(watch, 3.0)  # ~30 frames, the same letters
+        assert watch.notifications - before <= 12  # held: about one frame a second reaches us
+        assert spinner in await watch.unsure()  # frames were dropped: the follower reads it each cycle
+        stop.touch()  # it stops animating and asks: drawn while held or not, it is read
+        assert spinner in await next_change(watch, 5.0)
+    finally:
+        await watch.close()

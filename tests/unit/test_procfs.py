@@ -59,7 +59,8 @@ def test_process_trees_hold_the_panes_trees_and_nothing_else() -> None:
     try:
         deadline = time.monotonic() + 10
         table = read_process_trees([root.pid])
-        while len(table.children(root.pid)) < 2 and time.monotonic() < deadline:
+        # until both children have run exec (between fork and exec a child's comm is still sh)
+        while [c.comm for c in table.children(root.pid)] != ["sleep", "sleep"] and time.monotonic() < deadline:
             time.sleep(0.05)
             table = read_process_trees([root.pid])
         assert table.get(root.pid) is not None

@@ -3,8 +3,10 @@
 The full reconciliation (list, /proc, every pane that may have changed) still runs every ``interval``
 in :class:`~tmux_orc.core.monitor.MonitorCore` (between its full refreshes it leaves out the panes
 followed here, which are read when they print news); this loop adds readings of the panes a
-:class:`ChangeFeed` names (coalesced by the feed) and of agents whose new state waits for its
-confirming reading (:meth:`~tmux_orc.detect.debounce.Debouncer.confirm_due`).
+:class:`ChangeFeed` names (coalesced by the feed), of agents whose new state waits for its
+confirming reading (:meth:`~tmux_orc.detect.debounce.Debouncer.confirm_due`), and, once per cycle,
+of the panes whose output the feed let go unseen (:meth:`ChangeFeed.unsure`: a feed may hold back a
+spinner's frames, so a change drawn meanwhile is read by the next cycle at the latest).
 """
 
 from __future__ import annotations
@@ -23,17 +25,26 @@ IDLE_WAKEUP = 1.0  # seconds: how often the loop looks for new sessions to watch
 class ChangeFeed(Protocol):
     """Tells which panes changed (the tmux layer implements it with control-mode notifications)."""
 
-    async def watch(self, sessions: set[str]) -> None:
-        """Follow the panes of these sessions (ids like ``$3``) and no others."""
+    async def watch(self, sessions: set[str], panes: set[str] | None = None) -> None:
+        """Follow the panes of these sessions (ids like ``$3``) and no others; of those, only ``panes``
+        (ids like ``%5``) hold agents (None: any may)."""
 
-    async def changed(self) -> set[str]:
-        """Wait until panes changed; their ids, coalesced over a short window."""
+    async def changed(self, timeout: float | None = None) -> set[str]:
+        """Wait until panes changed; their ids, coalesced over a short window (empty after ``timeout``)."""
+
+    async def unsure(self) -> set[str]:
+        """Followed panes whose output may hold a change the feed did not report; to read now."""
 
     def forget(self, pane_id: str) -> None:
         """The pane's observed state changed: whatever it prints next is news."""
 
     def watching(self) -> set[str]:
         """The sessions whose changes are reported now (attached and connected)."""
+
+
+def followed_panes(core: MonitorCore) -> set[str]:
+    """Pane ids of the agents whose changes are read as they come."""
+    return {rec.pane.pane_id for rec in core.tracker.records.values() if core.followable(rec)}
 
 
 async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
@@ -44,14 +55,17 @@ async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
     while True:
         try:
             if core.cycles != watched_at:
+                first = watched_at < 0
                 watched_at = core.cycles
-                await feed.watch(core.followed_sessions() if core.running else set())
+                if core.running:
+                    await feed.watch(core.followed_sessions(), followed_panes(core))
+                else:
+                    await feed.watch(set(), set())
+                if not first and core.running and (unsure := await feed.unsure()):
+                    await core.reread(unsure)
             due = min(core.confirm_at.values(), default=None)
             timeout = IDLE_WAKEUP if due is None else min(IDLE_WAKEUP, max(0.0, due - core.clock()))
-            try:
-                panes = await asyncio.wait_for(feed.changed(), timeout)
-            except TimeoutError:
-                panes = set()
+            panes = await feed.changed(timeout)
             if panes or (due is not None and due <= core.clock()):
                 await core.reread(panes)
         except asyncio.CancelledError:

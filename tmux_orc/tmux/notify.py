@@ -14,6 +14,15 @@ last changed (:meth:`OutputWatch.forget`), so a spinner costs a few set lookups 
 permission dialog drawn over it is read at once. ``%window-add``, ``%window-close``,
 ``%window-renamed``, ``%sessions-changed`` and ``%unlinked-window-close`` bring the next full
 reconciliation forward (``on_structure``); it still runs every ``interval`` regardless.
+
+Flow control (:mod:`tmux_orc.tmux.flow`): once a pane's output says nothing new, tmux is told to
+hold the rest back (``refresh-client -A '%N:pause'``, one command for all the panes of a batch).
+News is never held (it is read ~100 ms later, as it comes); a spinner frame holds the pane for
+``hold`` seconds, after which it must print again within ``quiet`` or it is read. Panes without a
+followed agent stay held. So a spinner costs tmux about one ``%output`` a second instead of one per
+frame, and a dialog drawn over a stopped spinner is read ``hold`` + ``quiet`` seconds later at most;
+panes whose output was dropped are :meth:`OutputWatch.unsure` until read (the follower reads them
+once per reconciliation).
 """
 
 from __future__ import annotations
@@ -22,11 +31,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
 
 from tmux_orc.tmux.control import ControlClient, quote
+from tmux_orc.tmux.flow import HOLD, QUIET, PaneFlow
 from tmux_orc.tmux.runner import TMUX, TmuxError
 
 log = logging.getLogger(__name__)
@@ -49,10 +60,14 @@ class OutputWatch:
     """Output clients per session, and the panes that changed since the last :meth:`changed`."""
 
     def __init__(self, socket_path: str | None, *, coalesce: float = COALESCE, pause_after: int = 1,
-                 command_timeout: float = 2.0, tmux: str = TMUX) -> None:
+                 command_timeout: float = 2.0, tmux: str = TMUX, hold: float = HOLD, quiet: float = QUIET,
+                 flow_control: bool = True) -> None:
         self.socket_path = socket_path
         self.coalesce = coalesce
         self.pause_after = pause_after
+        self.hold = hold
+        self.quiet = quiet
+        self.flow_control = flow_control  # False: every pane streamed, frame by frame
         self.command_timeout = command_timeout
         self.tmux = tmux
         self.on_structure: Callable[[], None] | None = None  # a window or session came or went
@@ -64,6 +79,12 @@ class OutputWatch:
         self._changed: dict[str, float] = {}  # pane id -> when its first unread change arrived
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._flows: dict[str, PaneFlow] = {}  # session id -> what its output client holds back
+        self._followed: set[str] | None = None  # pane ids with an agent to follow; None: all
+        self._flushing: set[str] = set()  # sessions with pauses about to be sent
+        self._pacer: asyncio.Task[None] | None = None
+        self._pace = asyncio.Event()  # a hold began while the pacer had nothing to wait for
+        self._pace_at = math.inf  # when the pacer wakes next
 
     @property
     def sessions(self) -> set[str]:
@@ -74,8 +95,9 @@ class OutputWatch:
         """The sessions whose changes are reported now (see :attr:`sessions`)."""
         return self.sessions
 
-    async def watch(self, sessions: set[str]) -> None:
-        """Keep one output client attached to each of ``sessions`` (ids like ``$3``), none elsewhere.
+    async def watch(self, sessions: set[str], panes: set[str] | None = None) -> None:
+        """Keep one output client attached to each of ``sessions`` (ids like ``$3``), none elsewhere;
+        follow the output of ``panes`` (ids like ``%5``; None: every pane), hold the others back.
 
         Never raises: a session that cannot be attached is tried again (with backoff) on the next call.
         """
@@ -83,12 +105,14 @@ class OutputWatch:
         for sid in list(self._clients.keys() - wanted):
             await self._clients.pop(sid).close()
             self._generations.pop(sid, None)
+            self._flows.pop(sid, None)
         for sid in wanted - self._clients.keys():
             self._clients[sid] = ControlClient(
                 self.socket_path, target=sid, output_pause_after=self.pause_after, tmux=self.tmux,
                 command_timeout=self.command_timeout, connect_timeout=self.command_timeout,
                 on_notification=functools.partial(self._on_notification, sid),
             )
+            self._flows[sid] = PaneFlow(self.hold, self.quiet)
         await asyncio.gather(*(client.ensure_connected() for client in self._clients.values()
                                if not client.connected))
         for sid, client in self._clients.items():
@@ -96,18 +120,49 @@ class OutputWatch:
                 if sid in self._generations:  # re-attached (maybe to another server): pane ids start over
                     self._seen.clear()
                 self._generations[sid] = client.generation
+                self._flows[sid].reset()  # a new client: tmux holds nothing back for it
+        self._followed = None if panes is None else set(panes)
+        if self.flow_control:
+            back = {sid: flow.follow(self._followed) for sid, flow in self._flows.items()}
+            await self._continue_all(back)
+            for pane in {pane for panes in back.values() for pane in panes}:
+                self._mark(pane)  # held (maybe since it printed a change) before it was followed: read it
+            if self._pacer is None or self._pacer.done():
+                self._pacer = asyncio.get_running_loop().create_task(self._run_pacer(), name="tmux-orc-pacer")
 
-    async def changed(self) -> set[str]:
-        """Wait for panes to change; return them once the first is ``coalesce`` seconds old."""
+    async def changed(self, timeout: float | None = None) -> set[str]:
+        """Wait for panes to change; return them once the first is ``coalesce`` seconds old (an empty set
+        after ``timeout`` seconds without a change). The panes are let go by tmux before this returns:
+        the caller reads them next, and anything they print after that is streamed again."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not self._changed:
             self._wakeup.clear()
-            await self._wakeup.wait()
+            if deadline is None:
+                await self._wakeup.wait()
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return set()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), left)
+            except TimeoutError:
+                return set()
         first = min(self._changed.values())
         delay = first + self.coalesce - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         panes = set(self._changed)
         self._changed.clear()
+        await self._release(panes)
+        return panes
+
+    async def unsure(self) -> set[str]:
+        """Followed panes whose output tmux dropped since they were last read (a change drawn while
+        they were held may be among it): let go now, for the caller to read them next."""
+        panes: set[str] = set()
+        for flow in self._flows.values():
+            panes |= flow.unsure()
+        await self._release(panes)
         return panes
 
     def forget(self, pane_id: str) -> None:
@@ -116,6 +171,10 @@ class OutputWatch:
 
     async def close(self) -> None:
         """Detach every output client."""
+        if self._pacer is not None:
+            self._pacer.cancel()
+            await asyncio.gather(self._pacer, return_exceptions=True)
+            self._pacer = None
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -131,35 +190,87 @@ class OutputWatch:
             if name == "%extended-output":
                 data = data.partition(" : ")[2]
             self.notifications += 1
-            seen = self._seen.setdefault(pane, set())
-            fingerprint = output_fingerprint(data)
-            if fingerprint in seen:
-                return
-            if len(seen) >= MAX_FINGERPRINTS:
-                seen.clear()
-            seen.add(fingerprint)
-            self._mark(pane)
+            news = self._news(pane, data)
+            if news and (self._followed is None or pane in self._followed):
+                self._mark(pane)
+            flow = self._flows.get(session)
+            if self.flow_control and flow is not None and not flow.is_held(pane):
+                flow.output(pane, news, time.monotonic())
+                if not news and self._pace_at == math.inf:
+                    self._pace.set()
+                if session not in self._flushing:
+                    self._flushing.add(session)
+                    asyncio.get_running_loop().call_soon(self._flush, session)
         elif name == "%pause":
             pane = rest.strip()
-            if _PANE_ID.fullmatch(pane):
+            flow = self._flows.get(session)
+            if _PANE_ID.fullmatch(pane) and not (flow is not None and flow.is_held(pane)):
+                # tmux paused it because this client fell behind (pause-after), not at our asking
                 self._mark(pane)
-                self._spawn(self._continue(session, pane))
+                self._spawn(self._send(session, [pane], "continue"))
         elif name == "%pane-mode-changed":
             self._mark(rest.strip())
         elif name in STRUCTURE and self.on_structure is not None:
             self.on_structure()
+
+    def _news(self, pane: str, data: str) -> bool:
+        """True if the chunk's letters were not seen on this pane since its meaning last changed."""
+        seen = self._seen.setdefault(pane, set())
+        fingerprint = output_fingerprint(data)
+        if fingerprint in seen:
+            return False
+        if len(seen) >= MAX_FINGERPRINTS:
+            seen.clear()
+        seen.add(fingerprint)
+        return True
 
     def _mark(self, pane: str) -> None:
         self.changes += 1
         self._changed.setdefault(pane, time.monotonic())
         self._wakeup.set()
 
-    async def _continue(self, session: str, pane: str) -> None:
+    # --- flow control --------------------------------------------------------------------------------
+    def _flush(self, session: str) -> None:
+        """The pauses asked for by one batch of notifications, as one command."""
+        self._flushing.discard(session)
+        flow = self._flows.get(session)
+        if flow is not None and (panes := flow.take_pauses()):
+            self._spawn(self._send(session, panes, "pause"))
+
+    async def _release(self, panes: set[str]) -> None:
+        """Continue the held ones of ``panes`` (they are read next), and wait until tmux has done so."""
+        if self.flow_control and panes:
+            await self._continue_all({sid: flow.release(panes) for sid, flow in self._flows.items()})
+
+    async def _continue_all(self, panes: dict[str, list[str]]) -> None:
+        await asyncio.gather(*(self._send(sid, ids, "continue") for sid, ids in panes.items() if ids))
+
+    async def _run_pacer(self) -> None:
+        """Let held panes go when their hold ends, and mark those that then stay silent."""
+        while True:
+            now = time.monotonic()
+            due: dict[str, list[str]] = {}
+            for sid, flow in self._flows.items():
+                for pane in flow.silent(now):
+                    self._mark(pane)  # it stopped printing while held: read what it drew meanwhile
+                due[sid] = flow.due(now)
+            await self._continue_all(due)
+            self._pace_at = min((flow.next_at() for flow in self._flows.values()), default=math.inf)
+            self._pace.clear()
+            timeout = None if self._pace_at == math.inf else max(0.01, self._pace_at - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pace.wait(), timeout)
+
+    async def _send(self, session: str, panes: list[str], action: str) -> None:
+        """``refresh-client -A '%N:action' ...`` on the session's output client (tmux >= 3.2)."""
         client = self._clients.get(session)
-        if client is None or not client.connected:
+        if client is None or not client.connected or not panes:
             return
-        with contextlib.suppress(TmuxError, TimeoutError):
-            await client.command(f"refresh-client -A {quote(pane + ':continue')}")
+        args = " ".join(f"-A {quote(pane + ':' + action)}" for pane in panes)
+        try:
+            await client.command(f"refresh-client {args}")
+        except (TmuxError, TimeoutError) as exc:  # gone or slow: the next connection starts afresh
+            log.debug("refresh-client -A ...:%s for %d panes failed: %s", action, len(panes), exc)
 
     def _spawn(self, coro: object) -> None:
         assert asyncio.iscoroutine(coro)

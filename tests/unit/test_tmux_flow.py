@@ -1,0 +1,53 @@
+"""Flow control bookkeeping of an output client (tmux/flow.py): which panes are held, and when let go."""
+
+from __future__ import annotations
+
+from tmux_orc.tmux.flow import PaneFlow
+
+
+def test_news_is_never_held() -> None:
+    flow = PaneFlow(hold=1.0, quiet=0.3)
+    flow.output("%1", news=True, now=10.0)
+    assert flow.take_pauses() == [] and not flow.is_held("%1") and flow.unsure() == set()
+    flow.output("%1", news=False, now=10.1)  # a spinner frame after it: held
+    assert flow.take_pauses() == ["%1"]
+    assert flow.release({"%1", "%2"}) == ["%1"]  # continued just before its reading
+    assert not flow.is_held("%1") and flow.unsure() == set()
+
+
+def test_a_spinner_is_held_then_let_go_and_read_when_it_falls_silent() -> None:
+    flow = PaneFlow(hold=1.0, quiet=0.3, slack=0.1)
+    flow.output("%1", news=False, now=10.0)
+    flow.output("%2", news=False, now=10.05)
+    assert flow.take_pauses() == ["%1", "%2"]
+    assert flow.unsure() == {"%1", "%2"}  # their frames are dropped from now on
+    assert flow.due(10.5) == []
+    assert flow.due(11.0) == ["%1", "%2"]  # holds ending close together: one command
+    assert not flow.is_held("%1") and flow.next_at() == 11.0 + 0.3
+    flow.output("%1", news=False, now=11.1)  # still animating: held again, not read
+    assert flow.take_pauses() == ["%1"]
+    assert flow.silent(11.3) == ["%2"]  # printed nothing after it was let go: read it
+    assert flow.silent(12.0) == []
+    assert flow.unsure() == {"%1", "%2"}  # until read
+    assert flow.release(flow.unsure()) == ["%1"]
+    assert flow.unsure() == set()
+
+
+def test_panes_without_an_agent_stay_held() -> None:
+    flow = PaneFlow(hold=1.0, quiet=0.3)
+    assert flow.follow({"%1"}) == []
+    flow.output("%9", news=False, now=1.0)
+    assert flow.take_pauses() == ["%9"]
+    assert flow.due(100.0) == [] and flow.release({"%9"}) == [] and flow.unsure() == set()
+    assert flow.follow({"%1", "%9"}) == ["%9"]  # an agent was found there: its output flows again
+    assert not flow.is_held("%9") and flow.unsure() == {"%9"}  # and it is read
+    flow.output("%1", news=False, now=2.0)
+    flow.follow({"%9"})  # the agent in %1 went away: held for good
+    assert flow.due(100.0) == []
+
+
+def test_a_new_connection_holds_nothing() -> None:
+    flow = PaneFlow()
+    flow.output("%1", news=False, now=1.0)
+    flow.reset()
+    assert not flow.is_held("%1") and flow.take_pauses() == [] and flow.unsure() == set()

@@ -1,0 +1,226 @@
+"""One running ``tmux -C`` process: its pipes, the reply blocks it owes, the notifications it reads.
+
+The protocol (tmux(1), CONTROL MODE) and how the client uses it are described in
+:mod:`tmux_orc.tmux.control`; this module is the part that reads and writes the pipes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Callable
+
+from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable, clean_environment
+
+log = logging.getLogger(__name__)
+
+LINE_LIMIT = 1 << 22  # longest line read from tmux (a capture of a very wide pane)
+_STDERR_LINES = 5
+
+NotificationHandler = Callable[[str, str], None]  # ("%output", "%3 text...") for each notification line
+
+
+class TmuxCommandError(TmuxError):
+    """tmux answered a command with ``%error``; the message is tmux's own."""
+
+    def __init__(self, command: str, message: str) -> None:
+        super().__init__(message or "tmux command failed")
+        self.command = command
+
+
+class TmuxTimeout(TmuxError, TimeoutError):
+    """No reply to a command within its timeout."""
+
+
+class TmuxDisconnected(TmuxUnavailable):
+    """The control connection is not there (no server, no session, or it went away)."""
+
+
+class Connection:
+    """One running ``tmux -C`` process: its pipes, the replies still owed, and the reader tasks."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, stdout: asyncio.StreamReader,
+                 stdout_transport: asyncio.ReadTransport, max_in_flight: int,
+                 on_notification: NotificationHandler | None = None, batch: float | None = None) -> None:
+        assert proc.stdin is not None and proc.stderr is not None
+        self.proc = proc
+        self.stdout_transport = stdout_transport  # paused between an output client's batches
+        self.stdin = proc.stdin
+        self.pending: deque[asyncio.Future[list[str]]] = deque()
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.closed = False
+        self.reason = ""
+        self.exit_reason = ""
+        self.session = ""
+        self.attached: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_LINES)
+        self.on_notification = on_notification
+        self.batch = batch  # seconds between reads (lines handled in batches), None: line by line
+        self._block: tuple[list[str], list[str]] | None = None  # (begin's time/number/flags, output lines)
+        self._reader = asyncio.create_task(self._read_stdout(stdout), name="tmux-control-reader")
+        self._stderr = asyncio.create_task(self._read_stderr(proc.stderr), name="tmux-control-stderr")
+
+    async def submit(self, line: bytes) -> list[str]:
+        """Send one encoded command line and wait for its reply block."""
+        await self.slots.acquire()
+        if self.closed:
+            self.slots.release()
+            raise TmuxDisconnected(self.reason)
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self.pending.append(future)  # appended and written with no await between: order is kept
+        self.stdin.write(line)
+        try:
+            await self.stdin.drain()
+            return await future
+        except (ConnectionError, RuntimeError) as exc:
+            raise TmuxDisconnected(f"tmux control connection lost: {exc}") from None
+        finally:
+            future.cancel()  # no-op once answered; else its late reply is dropped unread
+
+    async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
+        try:
+            await self._read_batches(stdout, self.batch)
+        except (ValueError, asyncio.LimitOverrunError, ConnectionError) as exc:
+            self.close_with(f"tmux control connection broke: {exc}")
+        await self._reap()
+
+    async def _read_batches(self, stdout: asyncio.StreamReader, pause: float | None) -> None:
+        """Whatever arrived, split into lines at once; with ``pause``, then nothing is read for that long
+        (the pipe holds what comes meanwhile): an output client wakes the loop a few times a second,
+        however many ``%output`` lines tmux writes."""
+        rest = b""
+        while chunk := await stdout.read(LINE_LIMIT):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            if len(rest) > LINE_LIMIT:
+                raise ValueError("line from tmux too long")
+            for raw in lines:
+                if not self._line(raw.decode("utf-8", "replace")):
+                    return
+            if pause is not None:
+                self.stdout_transport.pause_reading()
+                try:
+                    await asyncio.sleep(pause)
+                finally:
+                    if not self.stdout_transport.is_closing():
+                        self.stdout_transport.resume_reading()
+
+    def _line(self, line: str) -> bool:
+        """One line from tmux; False when the protocol is out of step (the connection is closed)."""
+        block = self._block
+        if block is not None:
+            guard = line.split(" ") if line.startswith(("%end ", "%error ")) else None
+            if guard is not None and guard[1:] == block[0]:
+                self._finish(block[0], block[1], ok=guard[0] == "%end")
+                self._block = None
+            else:
+                block[1].append(line)
+        elif line.startswith("%begin "):
+            self._block = (line.split(" ")[1:], [])
+        elif not self._notification(line):
+            self.close_with(f"tmux control protocol out of step at {line[:60]!r}")
+            return False
+        return True
+
+    def _finish(self, guard: list[str], lines: list[str], *, ok: bool) -> None:
+        """A whole reply block arrived: hand it to the oldest request (ours carry flags 1)."""
+        if guard[2:] != ["1"]:  # the attach-session that started the client
+            if not ok and not self.attached.done():
+                self.attached.set_exception(TmuxDisconnected(" ".join(lines) or "cannot attach"))
+            return
+        if not self.pending:
+            self.close_with("tmux sent a reply nobody asked for")
+            return
+        future = self.pending.popleft()
+        self.slots.release()
+        if future.done():  # the caller gave up (timeout / cancel)
+            return
+        if ok:
+            future.set_result(lines)
+        else:
+            future.set_exception(TmuxCommandError("", "\n".join(lines)))
+
+    def _notification(self, line: str) -> bool:
+        """Handle a line outside a block; False if it is not a notification at all."""
+        if not line.startswith("%"):
+            return False
+        name, _, rest = line.partition(" ")
+        if name == "%session-changed":  # "$id name": we are (now) attached to that session
+            self.session = rest
+            if not self.attached.done():
+                self.attached.set_result(rest)
+        elif name == "%exit":
+            self.exit_reason = f"tmux control client exited: {rest}" if rest else "tmux control client exited"
+        if self.on_notification is not None:
+            try:
+                self.on_notification(name, rest)
+            except Exception:  # a listener's bug must not break the protocol reader
+                log.exception("tmux notification handler failed on %s", name)
+        return True
+
+    async def _read_stderr(self, stderr: asyncio.StreamReader) -> None:
+        while line := await stderr.readline():
+            self.stderr_tail.append(line.decode("utf-8", "replace").strip())
+
+    async def _reap(self) -> None:
+        """stdout is done: the process is exiting. Wait for it and fail every request still owed."""
+        try:
+            await asyncio.wait_for(self.proc.wait(), 2.0)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stderr, 1.0)
+        detail = "; ".join(line for line in self.stderr_tail if line)
+        self.close_with(detail or self.exit_reason or f"tmux control client exited ({self.proc.returncode})")
+
+    def close_with(self, reason: str) -> None:
+        """Mark the connection gone; every waiter gets TmuxDisconnected(reason)."""
+        if not self.closed:
+            self.closed = True
+            self.reason = reason
+        error = TmuxDisconnected(self.reason)
+        if not self.attached.done():
+            self.attached.set_exception(error)
+        while self.pending:
+            future = self.pending.popleft()
+            self.slots.release()
+            if not future.done():
+                future.set_exception(error)
+        if self.proc.returncode is None and self.stdin.can_write_eof():
+            with contextlib.suppress(OSError, RuntimeError):
+                self.stdin.write_eof()  # tmux -C exits on end of input
+
+    async def shutdown(self) -> None:
+        self.close_with("tmux control client closed")
+        await asyncio.gather(self._reader, return_exceptions=True)
+        self.stdout_transport.close()
+        self._stderr.cancel()
+        await asyncio.gather(self._stderr, return_exceptions=True)
+
+
+async def spawn(argv: list[str]) -> tuple[asyncio.subprocess.Process, asyncio.StreamReader, asyncio.ReadTransport]:
+    """Start ``tmux -C``; its stdout is a pipe of our own, so its transport can pause between batches."""
+    loop = asyncio.get_running_loop()
+    read_end, write_end = os.pipe()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=write_end,
+            stderr=asyncio.subprocess.PIPE,
+            env=clean_environment(),
+            start_new_session=True,  # a terminal's ^C must not reach it
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    stdout = asyncio.StreamReader(limit=LINE_LIMIT, loop=loop)
+    pipe = os.fdopen(read_end, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout, loop=loop), pipe)
+    return proc, stdout, transport
