@@ -84,9 +84,14 @@ class Feed:
         self.forgotten: list[str] = []
         self.pending: asyncio.Queue[set[str]] = asyncio.Queue()
         self.notifications = self.changes = 0
+        self.agent_panes: set[str] | None = None
 
-    async def watch(self, sessions: set[str]) -> None:
+    async def watch(self, sessions: set[str], panes: set[str] | None = None) -> None:
         self.watched = sessions
+        self.agent_panes = panes
+
+    async def unsure(self) -> set[str]:
+        return set()
 
     def watching(self) -> set[str]:
         return self.watched
@@ -94,8 +99,11 @@ class Feed:
     def forget(self, pane_id: str) -> None:
         self.forgotten.append(pane_id)
 
-    async def changed(self) -> set[str]:
-        return await self.pending.get()
+    async def changed(self, timeout: float | None = None) -> set[str]:
+        try:
+            return await asyncio.wait_for(self.pending.get(), timeout)
+        except TimeoutError:
+            return set()
 
     async def close(self) -> None:
         return None
@@ -228,6 +236,7 @@ def test_the_change_feed_of_every_server(tmp_path: Path) -> None:
         first = await asyncio.wait_for(feed.changed(), 5)
         feeds["default"].pending.put_nowait({"%4"})
         second = await asyncio.wait_for(feed.changed(), 5)
+        assert await feed.changed(0.05) == set()  # nothing new: empty after the timeout
         return first, second
 
     first, second = asyncio.run(go())
@@ -235,6 +244,8 @@ def test_the_change_feed_of_every_server(tmp_path: Path) -> None:
     assert feed.watching() == {"$0", "work.$0", "work.$2"}
     assert feeds["work"].forgotten == ["%1"]
     assert (first, second) == ({"work.%1"}, {"%4"})
+    asyncio.run(feed.watch({"work.$0"}, {"work.%1"}))  # only these panes hold agents, each on its server
+    assert feeds["work"].agent_panes == {"%1"} and feeds["default"].agent_panes == set()
 
 
 def test_a_hook_is_looked_up_on_its_own_server(tmp_path: Path) -> None:

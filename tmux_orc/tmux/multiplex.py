@@ -164,7 +164,7 @@ class MultiFeed:
 
     def __init__(self, servers: TmuxServers) -> None:
         self.servers = servers
-        self._carried: set[str] = set()  # changes a cancelled wait had already taken from a feed
+        self._pending: dict[str, asyncio.Future[set[str]]] = {}  # per server path: its feed's wait, running
 
     @property
     def notifications(self) -> int:
@@ -176,17 +176,33 @@ class MultiFeed:
         """Of those, the ones that made a pane count as changed."""
         return self.servers.closed_counts[1] + sum(s.feed.changes for s in self.servers.servers.values())
 
-    async def watch(self, sessions: set[str]) -> None:
-        """Follow these sessions (qualified ids), each on its own server; none elsewhere."""
+    async def watch(self, sessions: set[str], panes: set[str] | None = None) -> None:
+        """Follow these sessions (qualified ids), each on its own server, none elsewhere; of their panes
+        only ``panes`` (qualified) hold agents (None: any may)."""
         wanted: dict[str, set[str]] = {path: set() for path in self.servers.servers}
+        agents: dict[str, set[str]] | None = None if panes is None else {path: set() for path in wanted}
         for sid in sessions:
             try:
                 server, local = self.servers.route(sid)
             except ServerGone:
                 continue
             wanted[server.path].add(local)
-        await asyncio.gather(*(self.servers.servers[path].feed.watch(local) for path, local in wanted.items()
-                               if path in self.servers.servers))
+        for pane in panes or ():
+            try:
+                server, local = self.servers.route(pane)
+            except ServerGone:
+                continue
+            assert agents is not None
+            agents.setdefault(server.path, set()).add(local)
+        await asyncio.gather(*(self.servers.servers[path].feed.watch(local, None if agents is None
+                                                                      else agents.get(path, set()))
+                               for path, local in wanted.items() if path in self.servers.servers))
+
+    async def unsure(self) -> set[str]:
+        """Followed panes of any server whose output may hold an unreported change (qualified)."""
+        servers = list(self.servers.servers.values())
+        found = await asyncio.gather(*(s.feed.unsure() for s in servers))
+        return {s.prefix + p for s, panes in zip(servers, found, strict=True) for p in panes}
 
     def watching(self) -> set[str]:
         """The sessions followed now, qualified."""
@@ -200,26 +216,37 @@ class MultiFeed:
             return
         server.feed.forget(local)
 
-    async def changed(self) -> set[str]:
-        """Wait for panes of any server to change; their qualified ids."""
-        if self._carried:
-            carried, self._carried = self._carried, set()
-            return carried
+    async def changed(self, timeout: float | None = None) -> set[str]:
+        """Wait for panes of any server to change; their qualified ids (empty after ``timeout``).
+
+        With several servers each one's wait stays pending from one call to the next rather than being
+        cancelled: a wait cancelled after it took its panes from the feed would lose them."""
         servers = list(self.servers.servers.values())
-        if len(servers) == 1:
+        if len(servers) == 1 and not self._pending:
             only = servers[0]
-            return {only.prefix + p for p in await only.feed.changed()}
-        if not servers:
-            await asyncio.Event().wait()  # nothing to follow: until cancelled (the caller's timeout)
-        waits = {asyncio.ensure_future(s.feed.changed()): s for s in servers}
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
-            for task, server in waits.items():
-                if not task.cancelled() and task.exception() is None:
-                    self._carried |= {server.prefix + p for p in task.result()}
-        carried, self._carried = self._carried, set()
-        return carried
+            return {only.prefix + p for p in await only.feed.changed(timeout)}
+        for path in [path for path in self._pending if path not in self.servers.servers]:
+            self._pending.pop(path).cancel()  # that server went away
+        for server in servers:
+            if server.path not in self._pending:
+                self._pending[server.path] = asyncio.ensure_future(server.feed.changed(timeout))
+        if not self._pending:
+            if timeout is None:
+                await asyncio.Event().wait()  # nothing to follow: until cancelled
+            else:
+                await asyncio.sleep(timeout)
+            return set()
+        await asyncio.wait(self._pending.values(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        found: set[str] = set()
+        for path, task in list(self._pending.items()):
+            if not task.done():
+                continue
+            del self._pending[path]
+            owner = self.servers.servers.get(path)
+            if task.cancelled() or owner is None:
+                continue
+            if (error := task.exception()) is not None:
+                log.warning("change feed of tmux server %s failed: %s", owner.name, error)
+                continue
+            found |= {owner.prefix + p for p in task.result()}
+        return found
