@@ -17,10 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, TypeVar
 
 from tmux_orc.client import DaemonUnreachable, MonitorClient
 from tmux_orc.demo.processes import (
@@ -232,17 +232,51 @@ def intro_lines(demo: Demo, agent_count: int) -> list[str]:
     ]
 
 
+T = TypeVar("T")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise DemoStopped(signal.Signals(signum).name)
+
+
 @contextlib.contextmanager
 def _stop_on_termination() -> Iterator[None]:
-    def raise_stop(signum: int, frame: FrameType | None) -> None:
-        raise DemoStopped(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+async def _stoppable(work: Awaitable[T]) -> T:
+    """Await ``work``; SIGTERM or SIGHUP cancels it and raises :class:`DemoStopped`.
+
+    Inside the event loop the signal goes through the loop: an exception raised by a plain signal handler
+    can land in one of the loop's callbacks, which logs it and goes on (seen on a loaded machine: the
+    demo kept running after SIGTERM)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    stopped: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        stopped.append(sig.name)
+        task.cancel()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if stopped:
+            raise DemoStopped(stopped[0]) from None
+        raise
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, _raise_stop)  # back to the handler outside the loop
 
 
 async def _show_agents(
@@ -266,11 +300,11 @@ def run_demo(*, agent_count: int, duration: float | None, out: TextIO, view: Age
             demo.start_bus()
             demo.start_tmux(agent_count)
             demo.start_daemon(simulator)
-            asyncio.run(demo.wait_for_daemon())
+            asyncio.run(_stoppable(demo.wait_for_daemon()))
             intro = intro_lines(demo, agent_count)
             if not out.isatty():  # a terminal gets the intro on every frame; a log gets it once
                 print("\n".join(intro), file=out, flush=True)
-            asyncio.run(_show_agents(demo, view, out, duration, intro if out.isatty() else ()))
+            asyncio.run(_stoppable(_show_agents(demo, view, out, duration, intro if out.isatty() else ())))
     except (KeyboardInterrupt, DemoStopped):
         pass
     except (DemoFailed, DaemonUnreachable, OSError) as exc:
