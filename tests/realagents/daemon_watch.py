@@ -110,3 +110,14 @@ def run_daemon(
     finally:
         daemon.stop()
     return {s.shot.scenario: s for s in seen}
+
+
+def hook_events(daemon: DaemonProcess, pane_id: str) -> list[str]:
+    """The hook events the daemon holds for a pane (Explain's ``hook_events``, without their times)."""
+    why: dict[str, Any] = daemon.call("Explain", "s", pane_id)[0]
+    return [str(event).split("@")[0] for event in why["hook_events"]]
+
+
+def agent_state(daemon: DaemonProcess, pane_id: str) -> str:
+    """The state the daemon names for a pane (GetAgent)."""
+    return str(daemon.call("GetAgent", "s", pane_id)[0]["state"])

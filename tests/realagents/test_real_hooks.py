@@ -26,6 +26,7 @@ from tests.harness.bus import PrivateBus, wait_until
 from tests.harness.daemon import TMUX_ORC, TMUX_ORCD, DaemonProcess
 from tests.realagents import claude
 from tests.realagents import fake_anthropic as fa
+from tests.realagents.daemon_watch import agent_state, hook_events
 from tests.realagents.harness import HEIGHT, WIDTH
 
 pytestmark = pytest.mark.realagent
@@ -36,15 +37,6 @@ WINDOW = "Claude-developer"
 # Claude Code 2.x --debug-file: `Hooks: Stop [/x/tmux-orc hook Stop] finished with status 0 (120ms)`
 HOOK_DONE = re.compile(r"\[[^\]]*tmux-orc hook (?P<event>\w+)\] (?:finished|completed) with status (?P<status>-?\d+)"
                        r"(?: \((?P<ms>\d+)ms\))?")
-
-
-def _hook_events(daemon: DaemonProcess, pane_id: str) -> list[str]:
-    why: dict[str, Any] = daemon.call("Explain", "s", pane_id)[0]
-    return [str(event).split("@")[0] for event in why["hook_events"]]
-
-
-def _state(daemon: DaemonProcess, pane_id: str) -> str:
-    return str(daemon.call("GetAgent", "s", pane_id)[0]["state"])
 
 
 @pytest.fixture(scope="module")
@@ -93,25 +85,25 @@ def run(tmp_path_factory: pytest.TempPathFactory, session_bus: PrivateBus) -> It
             agent.send("make a probe file")
             agent.pane.wait_text("Do you want to proceed?")
             shown = time.monotonic()
-            wait_until(lambda: _state(daemon, pane_id) == "waiting_input", timeout=HOOK_WAIT,
+            wait_until(lambda: agent_state(daemon, pane_id) == "waiting_input", timeout=HOOK_WAIT,
                        what="waiting_input after the permission hook")
             seen["permission_after"] = time.monotonic() - shown
-            seen["permission_events"] = _hook_events(daemon, pane_id)
+            seen["permission_events"] = hook_events(daemon, pane_id)
             agent.pane.keys("Escape")
             agent.wait_ready()
             lab.fake.clear()
             lab.fake.push(fa.SlowStream(seconds=12))
             agent.send("say all done")
             agent.wait_working()
-            wait_until(lambda: _state(daemon, pane_id) == "working", timeout=HOOK_WAIT,
+            wait_until(lambda: agent_state(daemon, pane_id) == "working", timeout=HOOK_WAIT,
                        what="working after UserPromptSubmit")
             agent.pane.wait_text("tick", timeout=30)
             agent.wait_ready(timeout=60)
             done = time.monotonic()
-            wait_until(lambda: _state(daemon, pane_id) == "idle" and "Stop" in _hook_events(daemon, pane_id)[-1:],
+            wait_until(lambda: agent_state(daemon, pane_id) == "idle" and "Stop" in hook_events(daemon, pane_id)[-1:],
                        timeout=HOOK_WAIT, what="idle after the Stop hook")
             seen["idle_after"] = time.monotonic() - done
-            seen["events"] = _hook_events(daemon, pane_id)
+            seen["events"] = hook_events(daemon, pane_id)
             seen["log"] = daemon.log()
             seen["debug"] = debug.read_text(errors="replace") if debug.exists() else ""
             seen["uninstall"] = subprocess.run([TMUX_ORC, "hooks", "uninstall", "--agent", "claude"], env=env,

@@ -27,6 +27,7 @@ from tests.harness.daemon import TMUX_ORC, DaemonProcess
 from tests.realagents import fake_anthropic as fa
 from tests.realagents import gemini, qwen
 from tests.realagents.cli_lab import CliAgent, CliLab
+from tests.realagents.daemon_watch import agent_state, hook_events
 from tests.realagents.fake_chat import ToolCall
 from tests.realagents.harness import open_shell_session, require_daemon_and
 from tmux_orc.cli.hooks import jsonhooks
@@ -80,15 +81,6 @@ CLIS = {
 }
 
 
-def _hook_events(daemon: DaemonProcess, pane_id: str) -> list[str]:
-    why: dict[str, Any] = daemon.call("Explain", "s", pane_id)[0]
-    return [str(event).split("@")[0] for event in why["hook_events"]]
-
-
-def _state(daemon: DaemonProcess, pane_id: str) -> str:
-    return str(daemon.call("GetAgent", "s", pane_id)[0]["state"])
-
-
 def _tmux_orc(action: str, cli: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home)}
     for key in ("GEMINI_CLI_HOME", "QWEN_HOME"):
@@ -126,17 +118,17 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             wait_until(lambda: any(a["pane_id"] == pane_id for a in daemon.agents()), timeout=INTERVAL + 15,
                        what="the daemon to find the agent")
             seen["target"] = daemon.call("GetAgent", "s", pane_id)[0]["target"]
-            seen["start_events"] = _hook_events(daemon, pane_id)
+            seen["start_events"] = hook_events(daemon, pane_id)
 
             lab.fake.push(ToolCall("run_shell_command", {"command": "touch probe.txt",
                                                          "description": "Create a probe file"}))
             agent.send("make a probe file")
             agent.pane.wait_regex(r"(?i)allow|proceed|approve")
             shown = time.monotonic()
-            wait_until(lambda: _state(daemon, pane_id) == "waiting_input", timeout=HOOK_WAIT,
+            wait_until(lambda: agent_state(daemon, pane_id) == "waiting_input", timeout=HOOK_WAIT,
                        what="waiting_input after the permission hook")
             seen["permission_after"] = time.monotonic() - shown
-            seen["permission_events"] = _hook_events(daemon, pane_id)
+            seen["permission_events"] = hook_events(daemon, pane_id)
             agent.pane.keys("Escape")
             cli.wait_ready(agent)
             lab.fake.clear()
@@ -146,16 +138,16 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             lab.fake.push(fa.SlowStream(seconds=12))
             agent.send("say all done")
             cli.wait_busy(agent)
-            wait_until(lambda: _state(daemon, pane_id) == "working", timeout=HOOK_WAIT,
+            wait_until(lambda: agent_state(daemon, pane_id) == "working", timeout=HOOK_WAIT,
                        what=f"working after {cli.turn_events[0]}")
             agent.pane.wait_text("tick", timeout=30)
             cli.wait_ready(agent, 60)
             done = time.monotonic()
-            wait_until(lambda: _state(daemon, pane_id) == "idle"
-                       and cli.turn_events[1] in _hook_events(daemon, pane_id)[-2:],
+            wait_until(lambda: agent_state(daemon, pane_id) == "idle"
+                       and cli.turn_events[1] in hook_events(daemon, pane_id)[-2:],
                        timeout=HOOK_WAIT, what=f"idle after the {cli.turn_events[1]} hook")
             seen["idle_after"] = time.monotonic() - done
-            seen["events"] = _hook_events(daemon, pane_id)
+            seen["events"] = hook_events(daemon, pane_id)
             seen["screen"] = agent.pane.capture()
             seen["log"] = daemon.log()
             seen["during"] = (agent.home / cli.settings_file).read_text()  # the CLI may have written to it
