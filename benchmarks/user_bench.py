@@ -8,10 +8,11 @@ their prompt. A fresh ``tmux-orcd`` with default settings (only its tmux socket,
 directories pointed at private ones) watches them, and the script measures from the outside:
 
 - CPU: the daemon's user+system time over the window, its reaped children's and its live children's
-  (the control-mode ``tmux -C`` clients), plus the tmux server's CPU above a baseline window of the same
-  length without the daemon; as a share of one core.
+  (the control-mode ``tmux -C`` clients), plus the tmux server's CPU above its baseline (the mean of a
+  window of the same length before the daemon starts and one after it stops); as a share of one core.
 - change-to-signal: a static agent draws a permission dialog at a random moment; the time from drawing
-  it to ``AgentStateChanged`` with ``new_state`` ``waiting_input`` on the bus (p50 / p95).
+  it to ``AgentStateChanged`` with ``new_state`` ``waiting_input`` on the bus (p50 / p95). And the same
+  for a working agent whose spinner stops and a dialog is drawn in its place (the agent asks mid-work).
 - cycle: the daemon's full-cycle time (``LastCycleMs`` of each cycle of the window, from
   PropertiesChanged), against the floor measured in the same run (one control-mode client listing every
   pane and capturing all of them, pipelined, as ``cycle_bench.py`` does).
@@ -87,13 +88,18 @@ def animating(index: int) -> bool:
 
 
 def agent_command(index: int, workdir: Path, spinner_row: int, screens: dict[str, Path]) -> str:
-    """Agent ``index``: a spinner redrawn every 0.2 s around a ``sleep 0.2`` tool, or a static prompt
-    that draws the screen a line on its FIFO names (``dialog`` or ``idle``)."""
+    """Agent ``index``: a spinner redrawn every 0.2 s around a ``sleep 0.2`` tool (that stops and draws a
+    permission dialog while its flag file exists), or a static prompt that draws the screen a line on
+    its FIFO names (``dialog`` or ``idle``)."""
     if animating(index):
         glyphs = " ".join(SPINNER_GLYPHS)
-        body = (
-            f"cat {quote(str(screens['working']))}; i=0; set -- {glyphs}; "
-            "while :; do i=$((i+1)); n=$(( i % $# + 1 )); eval g=\\${$n}; "
+        flag, drawn, working = (quote(str(p)) for p in (workdir / f"flag-{index}", workdir / f"drawn-{index}",
+                                                         screens["working"]))
+        body = (  # while the flag file exists the spinner stops and the dialog stays (the time it is drawn noted)
+            f"cat {working}; i=0; set -- {glyphs}; "
+            f"while :; do if [ -e {flag} ]; then date +%s.%N > {drawn}; cat {quote(str(screens['dialog']))}; "
+            f"while [ -e {flag} ]; do sleep 0.1; done; cat {working}; fi; "
+            "i=$((i+1)); n=$(( i % $# + 1 )); eval g=\\${$n}; "
             f"printf '\\033[{spinner_row};1H%s Thinking… (%ds · ↓ %d tokens)\\033[K' "
             f'"$g" $((i/5)) $((i*7)); sleep {TOOL_EVERY}; done'
         )
@@ -276,6 +282,41 @@ async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], pro
     return latencies
 
 
+async def probe_spinner_latency(watcher: Watcher, workdir: Path, spinners: list[int], probes: int) -> list[float]:
+    """Seconds from a working agent's spinner stopping and a permission dialog drawn in its place to
+    its AgentStateChanged(waiting_input): the common case (an agent asks in the middle of its work)."""
+    latencies: list[float] = []
+    rng = random.Random(11)
+    for index in rng.sample(spinners, min(probes, len(spinners))):
+        window = str(index)
+        flag, drawn_file = workdir / f"flag-{index}", workdir / f"drawn-{index}"
+        for _ in range(200):
+            if await published_state(watcher.bus, index) == "working":
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(rng.uniform(0.0, 2.0))
+        drawn_file.unlink(missing_ok=True)
+        asked = time.monotonic()
+        flag.touch()
+        drawn = None
+        for _ in range(200):  # the agent's loop notices the flag within a frame
+            text = drawn_file.read_text().strip() if drawn_file.exists() else ""
+            if text:
+                drawn = time.monotonic() - (time.time() - float(text))  # its wall-clock time, on our clock
+                break
+            await asyncio.sleep(0.01)
+        seen = await watcher.wait_change(window, "waiting_input", asked, 20.0)
+        if drawn is None or seen is None:
+            latencies.append(float("inf"))
+            print(f"no waiting_input for spinner {window}; signals seen: {watcher.changes[-5:]}", file=sys.stderr)
+        else:
+            latencies.append(max(0.0, seen - drawn))
+        back = time.monotonic()
+        flag.unlink()
+        await watcher.wait_change(window, "working", back, 20.0)
+    return latencies
+
+
 def spawn_idle(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(["sleep", "100000"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
             for _ in range(count)]
@@ -312,14 +353,14 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
         watcher.cycles.clear()
         daemon_cpu, server_cpu = await cpu_window(daemon.pid, bench.server_pid, window)
         cycles = list(watcher.cycles)
-        extra_tmux = max(0.0, server_cpu - base_server)
-        row["CPU % of a core (daemon + tmux extra)"] = f"{100 * (daemon_cpu + extra_tmux) / window:.2f}"
-        row["daemon %"] = f"{100 * daemon_cpu / window:.2f}"
-        row["tmux extra %"] = f"{100 * extra_tmux / window:.2f}"
         statics = [i for i in range(size) if not animating(i)]
         latencies = await probe_latency(watcher, workdir, statics, args.probes)
         row["change->signal p50 s"] = f"{percentile(latencies, 0.5):.2f}"
         row["change->signal p95 s"] = f"{percentile(latencies, 0.95):.2f}"
+        spinners = [i for i in range(size) if animating(i)]
+        over_spinner = await probe_spinner_latency(watcher, workdir, spinners, args.probes)
+        row["dialog over spinner p50 s"] = f"{percentile(over_spinner, 0.5):.2f}"
+        row["dialog over spinner p95 s"] = f"{percentile(over_spinner, 0.95):.2f}"
         metrics = await call(bus, "GetMetrics")
         assert isinstance(metrics, dict)
         cycle_p95 = percentile(cycles, 0.95) if cycles else float(metrics["cycle_ms_p95"])
@@ -360,6 +401,14 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
             daemon.wait()
     if daemon.returncode not in (0, -15):
         print(log.read_text()[-2000:], file=sys.stderr)
+    # the tmux server's baseline: the mean of a window before the daemon and one after it (the one
+    # before may still hold the windows' creation, the load moves)
+    _, after_server = await cpu_window(os.getpid(), bench.server_pid, window)
+    extra_tmux = max(0.0, server_cpu - (base_server + after_server) / 2)
+    row["CPU % of a core (daemon + tmux extra)"] = f"{100 * (daemon_cpu + extra_tmux) / window:.2f}"
+    row["daemon %"] = f"{100 * daemon_cpu / window:.2f}"
+    row["tmux extra %"] = f"{100 * extra_tmux / window:.2f}"
+    row["tmux baseline %"] = f"{50 * (base_server + after_server) / window:.2f}"
     return row
 
 
@@ -398,7 +447,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
 
 
 MEDIAN_COLUMNS = ("CPU % of a core (daemon + tmux extra)", "daemon %", "tmux extra %", "change->signal p50 s",
-                  "change->signal p95 s", "floor p95 ms", "GetStatus p99 ms", "rss MB", "procs change %", "load")
+                  "change->signal p95 s", "dialog over spinner p50 s", "dialog over spinner p95 s", "floor p95 ms", "GetStatus p99 ms", "rss MB", "procs change %", "tmux baseline %", "load")
 
 
 def medians(rows: list[dict[str, str]]) -> list[dict[str, str]]:

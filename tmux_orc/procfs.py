@@ -1,14 +1,17 @@
 """One read of /proc per cycle, shared by every pane (the per-cycle layer of the seed's LayeredCache).
 
-The cycle reads only the process trees under the panes' pids (:func:`read_process_trees`, through
+The cycle reads only the process trees under the panes' pids (:class:`ProcessTreeReader`, through
 ``/proc/PID/task/TID/children``), so its cost follows the agents, not the host's process count; the
 whole-machine scan (:func:`read_process_table`) is the fallback where the kernel has no children files.
+A process costs two reads per cycle: its ``stat`` and its main thread's ``children`` (a process with
+more threads has each thread's read); its command line is read again only when it may have changed.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tmux_orc.model import ProcessInfo
@@ -26,6 +29,8 @@ class _Stat:
     tpgid: int
     cpu_ticks: int  # utime + stime
     child_cpu_ticks: int  # cutime + cstime (children it has waited for)
+    threads: int = 1  # num_threads
+    start_ticks: int = 0  # starttime: with the pid, names one process for good (pids are reused)
 
 
 def _parse_stat(raw: str) -> _Stat | None:
@@ -48,6 +53,8 @@ def _parse_stat(raw: str) -> _Stat | None:
             tpgid=int(fields[5]),
             cpu_ticks=int(fields[11]) + int(fields[12]),
             child_cpu_ticks=int(fields[13]) + int(fields[14]),
+            threads=int(fields[17]) if len(fields) > 19 else 1,
+            start_ticks=int(fields[19]) if len(fields) > 19 else 0,
         )
     except ValueError:
         return None
@@ -75,10 +82,18 @@ def read_process(pid: int, proc: str = PROC) -> ProcessInfo | None:
         stat = _parse_stat(_read(f"{proc}/{pid}/stat").decode("utf-8", "replace"))
         if stat is None:
             return None
-        raw_argv = _read(f"{proc}/{pid}/cmdline")
+        argv = _read_argv(pid, proc)
     except OSError:
         return None
-    argv = tuple(part.decode("utf-8", "replace") for part in raw_argv.split(b"\0") if part)
+    return _info(pid, stat, argv)
+
+
+def _read_argv(pid: int, proc: str) -> tuple[str, ...]:
+    raw_argv = _read(f"{proc}/{pid}/cmdline")
+    return tuple(part.decode("utf-8", "replace") for part in raw_argv.split(b"\0") if part)
+
+
+def _info(pid: int, stat: _Stat, argv: tuple[str, ...]) -> ProcessInfo:
     return ProcessInfo(
         pid=pid,
         ppid=stat.ppid,
@@ -144,13 +159,17 @@ def children_files_available(proc: str = PROC) -> bool:
     return os.path.exists(f"{proc}/{os.getpid()}/task/{os.getpid()}/children")
 
 
-def child_pids(pid: int, proc: str = PROC) -> list[int]:
-    """Children of ``pid`` (of every one of its threads); [] when it vanished."""
+def child_pids(pid: int, proc: str = PROC, threads: int = 0) -> list[int]:
+    """Children of ``pid`` (of every one of its threads); [] when it vanished. ``threads`` 1 (its
+    ``num_threads``): only the main thread's children file is read, without listing the threads."""
     out: list[int] = []
-    try:
-        tasks = os.listdir(f"{proc}/{pid}/task")
-    except OSError:
-        return out
+    if threads == 1:
+        tasks = [str(pid)]
+    else:
+        try:
+            tasks = os.listdir(f"{proc}/{pid}/task")
+        except OSError:
+            return out
     for tid in tasks:
         try:
             out.extend(int(c) for c in _read(f"{proc}/{pid}/task/{tid}/children").split())
@@ -159,29 +178,65 @@ def child_pids(pid: int, proc: str = PROC) -> list[int]:
     return out
 
 
-def read_process_trees(roots: Iterable[int], proc: str = PROC, max_depth: int = 9) -> ProcessTable:
-    """The processes under ``roots`` (each root included), ``max_depth`` levels down.
+ARGV_FRESH = 10.0  # seconds a command line read is trusted while the process keeps its pid, start and name
 
-    The same :class:`ProcessTable` the detectors read, holding only these trees. Falls back to
-    :func:`read_process_table` (raising OSError as it does) when children files are unavailable.
+
+class ProcessTreeReader:
+    """Reads the process trees under the panes' pids, cycle after cycle (a :data:`ProcessReader`).
+
+    A process's command line changes only when it runs ``exec`` (or rewrites its title, which renames
+    it too), so it is kept from one reading to the next while the process keeps its pid, start time
+    and name, for ``argv_fresh`` seconds at most. Safe to call from several threads at once.
     """
-    if not children_files_available(proc):
-        return read_process_table(proc)
-    processes: list[ProcessInfo] = []
-    seen: set[int] = set()
-    frontier = [pid for pid in dict.fromkeys(roots) if pid > 0]
-    for _depth in range(max_depth + 1):
-        nxt: list[int] = []
-        for pid in frontier:
-            if pid in seen:
-                continue
-            seen.add(pid)
-            info = read_process(pid, proc)
-            if info is None:
-                continue
-            processes.append(info)
-            nxt.extend(child_pids(pid, proc))
-        if not nxt:
-            break
-        frontier = nxt
-    return ProcessTable.from_processes(processes)
+
+    def __init__(self, proc: str = PROC, max_depth: int = 9, argv_fresh: float = ARGV_FRESH,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.proc = proc
+        self.max_depth = max_depth
+        self.argv_fresh = argv_fresh
+        self.clock = clock
+        self._argv: dict[int, tuple[int, str, float, tuple[str, ...]]] = {}  # pid -> (start, comm, read at, argv)
+
+    def __call__(self, roots: Sequence[int]) -> ProcessTable:
+        """The processes under ``roots`` (each root included), ``max_depth`` levels down: the same
+        :class:`ProcessTable` the detectors read, holding only these trees. Falls back to
+        :func:`read_process_table` (raising OSError as it does) when children files are unavailable."""
+        if not children_files_available(self.proc):
+            return read_process_table(self.proc)
+        now = self.clock()
+        known = self._argv
+        kept: dict[int, tuple[int, str, float, tuple[str, ...]]] = {}
+        processes: list[ProcessInfo] = []
+        seen: set[int] = set()
+        frontier = [pid for pid in dict.fromkeys(roots) if pid > 0]
+        for _depth in range(self.max_depth + 1):
+            nxt: list[int] = []
+            for pid in frontier:
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                try:
+                    stat = _parse_stat(_read(f"{self.proc}/{pid}/stat").decode("utf-8", "replace"))
+                    if stat is None:
+                        continue
+                    entry = known.get(pid)
+                    if entry is None or entry[:2] != (stat.start_ticks, stat.comm) or now - entry[2] > self.argv_fresh:
+                        entry = (stat.start_ticks, stat.comm, now, _read_argv(pid, self.proc))
+                except OSError:
+                    continue  # gone between its parent's reading and its own
+                kept[pid] = entry
+                processes.append(_info(pid, stat, entry[3]))
+                nxt.extend(child_pids(pid, self.proc, stat.threads))
+            if not nxt:
+                break
+            frontier = nxt
+        if len(known) > 2 * len(kept) + 256:
+            self._argv = kept  # the processes of this reading only: the rest have gone (or another caller reads them)
+        else:
+            known.update(kept)
+        return ProcessTable.from_processes(processes)
+
+
+def read_process_trees(roots: Iterable[int], proc: str = PROC, max_depth: int = 9) -> ProcessTable:
+    """One reading of the process trees under ``roots`` (:class:`ProcessTreeReader`, nothing kept)."""
+    return ProcessTreeReader(proc, max_depth)(list(roots))

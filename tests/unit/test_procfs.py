@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tmux_orc.procfs import (
     CLOCK_TICKS,
+    ProcessTreeReader,
     _parse_stat,
     children_files_available,
     read_process,
@@ -82,3 +83,68 @@ def test_process_trees_fall_back_to_a_full_scan_without_children_files(tmp_path:
     assert not children_files_available(str(tmp_path))
     table = read_process_trees([7], str(tmp_path))
     assert sorted(table.by_pid) == [1, 7, 8]
+
+
+def _fake_process(root: Path, pid: int, ppid: int, comm: str, argv: str, threads: dict[int, str],
+                  start: int = 100) -> None:
+    """One process in a fake /proc: stat (with num_threads and starttime), cmdline, each thread's children."""
+    (root / str(pid) / "task").mkdir(parents=True, exist_ok=True)
+    fields = f"S {ppid} {pid} {pid} 0 -1 0 0 0 0 0 1 1 0 0 20 0 {len(threads)} 0 {start}"
+    (root / str(pid) / "stat").write_text(f"{pid} ({comm}) {fields}")
+    (root / str(pid) / "cmdline").write_bytes(argv.replace(" ", "\0").encode() + b"\0")
+    for tid, children in threads.items():
+        (root / str(pid) / "task" / str(tid)).mkdir(exist_ok=True)
+        (root / str(pid) / "task" / str(tid) / "children").write_text(children)
+
+
+def test_tree_reader_reads_every_threads_children_and_keeps_command_lines(tmp_path: Path) -> None:
+    """A one-thread process has only its main thread's children read; a process with more threads has
+    each one's. A command line is read again when the process's name or start changes, or once it is
+    ``argv_fresh`` seconds old; kept otherwise."""
+    me = os.getpid()
+    (tmp_path / str(me) / "task" / str(me)).mkdir(parents=True)
+    (tmp_path / str(me) / "task" / str(me) / "children").write_text("")
+    _fake_process(tmp_path, 7, 1, "node", "node /x/claude.js", {7: "", 70: "8 "})  # a worker thread spawned 8
+    _fake_process(tmp_path, 8, 7, "sh", "sh -c make", {8: "9"})
+    _fake_process(tmp_path, 9, 8, "make", "make test", {9: ""})
+    clock = [0.0]
+    reader = ProcessTreeReader(str(tmp_path), argv_fresh=10.0, clock=lambda: clock[0])
+    table = reader([7])
+    assert sorted(table.by_pid) == [7, 8, 9]
+    assert table.by_pid[9].argv == ("make", "test")
+
+    (tmp_path / "9" / "cmdline").write_bytes(b"make\0check\0")  # same pid, start and name: kept a while
+    clock[0] = 5.0
+    assert reader([7]).by_pid[9].argv == ("make", "test")
+    clock[0] = 10.5
+    assert reader([7]).by_pid[9].argv == ("make", "check")  # older than argv_fresh: read again
+
+    _fake_process(tmp_path, 9, 8, "cc", "cc -c a.c", {9: ""})  # it ran exec: a new name
+    assert reader([7]).by_pid[9].argv == ("cc", "-c", "a.c")
+    _fake_process(tmp_path, 9, 8, "cc", "cc -c b.c", {9: ""}, start=200)  # the pid was reused
+    assert reader([7]).by_pid[9].argv == ("cc", "-c", "b.c")
+
+    (tmp_path / "7" / "task" / "70" / "children").write_text("")
+    assert sorted(reader([7]).by_pid) == [7]  # the thread's child is gone, and with it its tree
+
+
+def test_tree_reader_follows_exec_of_a_real_process() -> None:
+    """A real process that runs exec is seen with its new command line at the next reading."""
+    proc = subprocess.Popen(["sh", "-c", "read x; exec sleep 30"], stdin=subprocess.PIPE)
+    try:
+        reader = ProcessTreeReader()
+        deadline = time.monotonic() + 10
+        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sh":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert info.argv[:2] == ("sh", "-c")
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sleep":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert info.argv == ("sleep", "30")
+    finally:
+        proc.kill()
+        proc.wait()

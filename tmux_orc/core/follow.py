@@ -20,6 +20,7 @@ from tmux_orc.core.monitor import MonitorCore
 log = logging.getLogger(__name__)
 
 IDLE_WAKEUP = 1.0  # seconds: how often the loop looks for new sessions to watch when nothing changes
+UNSURE_EVERY = 5  # cycles between readings of the panes whose output the feed let go unseen
 
 
 class ChangeFeed(Protocol):
@@ -52,6 +53,7 @@ async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
     core.on_meaning_changed = feed.forget
     core.watching = feed.watching
     watched_at = -1
+    unsure_at = 0
     while True:
         try:
             if core.cycles != watched_at:
@@ -61,8 +63,10 @@ async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
                     await feed.watch(core.followed_sessions(), followed_panes(core))
                 else:
                     await feed.watch(set(), set())
-                if not first and core.running and (unsure := await feed.unsure()):
-                    await core.reread(unsure)
+                if not first and core.running and core.cycles - unsure_at >= UNSURE_EVERY:
+                    unsure_at = core.cycles
+                    if unsure := await feed.unsure():
+                        await core.reread(unsure)
             due = min(core.confirm_at.values(), default=None)
             timeout = IDLE_WAKEUP if due is None else min(IDLE_WAKEUP, max(0.0, due - core.clock()))
             panes = await feed.changed(timeout)

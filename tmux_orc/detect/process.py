@@ -7,6 +7,7 @@ interpreters (``node``, ``python3``, ``bun``, ``deno``), the script or ``-m`` mo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -67,15 +68,20 @@ def _match_script(argv: tuple[str, ...], patterns: Patterns) -> str | None:
 def program_kind(proc: ProcessInfo, patterns: Patterns | None = None) -> str | None:
     """The agent kind of one process, or None when it is no agent program defined."""
     patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
-    names = [_stem(proc.comm)]
-    if proc.argv:
-        names.append(_stem(proc.argv[0]))
+    return _program_kind(proc.comm, proc.argv, tuple(patterns))
+
+
+@functools.lru_cache(maxsize=4096)  # every process of every pane, each cycle: mostly the same ones
+def _program_kind(comm: str, argv: tuple[str, ...], patterns: tuple[ProgramPattern, ...]) -> str | None:
+    names = [_stem(comm)]
+    if argv:
+        names.append(_stem(argv[0]))
     for name in names:
         kind = _match_name(name, patterns)
         if kind is not None:
             return kind
     if any(_INTERPRETER.match(name) for name in names):
-        return _match_script(proc.argv, patterns)
+        return _match_script(argv, patterns)
     return None
 
 

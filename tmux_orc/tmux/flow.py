@@ -17,8 +17,8 @@ is dropped, while tmux keeps reading the pane and drawing its screen) and contin
 - Panes that are not followed (no agent in them) are held for good once they print: the
   reconciliation cycle reads them at its pace.
 - A pane whose output was dropped stays :meth:`unsure` until it is read; the change feed's owner
-  reads those panes once per reconciliation, so a change drawn while a spinner went on is never older
-  than that.
+  reads those panes every few reconciliations (``core.follow.UNSURE_EVERY``), so a change drawn while
+  a spinner went on is never older than that.
 
 Everything here is bookkeeping without I/O; the change feed sends the commands.
 """

@@ -22,7 +22,8 @@ News is never held (it is read ~100 ms later, as it comes); a spinner frame hold
 followed agent stay held. So a spinner costs tmux about one ``%output`` a second instead of one per
 frame, and a dialog drawn over a stopped spinner is read ``hold`` + ``quiet`` seconds later at most;
 panes whose output was dropped are :meth:`OutputWatch.unsure` until read (the follower reads them
-once per reconciliation).
+every few reconciliations). Pauses are sent ``PAUSE_BATCH`` after the first frame that asks for one,
+for every pane that asked meanwhile: spinners let go together print their next frames together.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from tmux_orc.tmux.runner import TMUX, TmuxError
 log = logging.getLogger(__name__)
 
 COALESCE = 0.1  # seconds from a pane's first change to its reading (changes meanwhile share it)
+PAUSE_BATCH = 0.05  # seconds spinner frames gather before one command pauses all their panes
 MAX_FINGERPRINTS = 64  # per pane; a pane printing ever new text is simply read each time
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _SESSION_ID = re.compile(r"\$[0-9]+")
@@ -200,7 +202,7 @@ class OutputWatch:
                     self._pace.set()
                 if session not in self._flushing:
                     self._flushing.add(session)
-                    asyncio.get_running_loop().call_soon(self._flush, session)
+                    asyncio.get_running_loop().call_later(PAUSE_BATCH, self._flush, session)
         elif name == "%pause":
             pane = rest.strip()
             flow = self._flows.get(session)
@@ -231,7 +233,8 @@ class OutputWatch:
 
     # --- flow control --------------------------------------------------------------------------------
     def _flush(self, session: str) -> None:
-        """The pauses asked for by one batch of notifications, as one command."""
+        """The pauses asked for by the notifications of the last ``PAUSE_BATCH`` seconds, as one command
+        (the spinners let go together print their next frames within a few tenths of a second)."""
         self._flushing.discard(session)
         flow = self._flows.get(session)
         if flow is not None and (panes := flow.take_pauses()):
