@@ -22,7 +22,8 @@ directories pointed at private ones) watches them, and the script measures from 
 
 ``--code DIR,DIR`` runs the daemon from other checkouts (``DIR`` holds a ``tmux_orc`` package; ``.``
 is this one), interleaved on the same agents, ``--repeat`` times each: before/after comparisons on a
-shared machine. The medians per size and checkout follow the table of every run.
+shared machine. ``DIR@key=value`` runs it with a setting changed (``.@spinner_hold=0``). The medians
+per size and checkout follow the table of every run.
 
 Measuring starts once the daemon runs steadily: every agent seen and, unless the stage is ``off``, the
 rollout stage proven healthy (``promote_after`` cycles, after which the legacy cross-check samples one
@@ -205,6 +206,10 @@ async def start_daemon(workdir: Path, socket: str, address: str, size: int,
                        code: str = ".") -> tuple[subprocess.Popen[bytes], Path]:
     state = workdir / f"state-{size}-{time.monotonic_ns()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX_ORC_")}
+    code, *settings = code.split("@")  # DIR@key=value@...: that checkout with these settings
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        env[f"TMUX_ORC_{key.upper()}"] = value
     if code != ".":
         env["PYTHONPATH"] = str(Path(code).resolve())  # ahead of the editable install of this checkout
     env.update(DBUS_SESSION_BUS_ADDRESS=address, XDG_CONFIG_HOME=str(workdir / "config"),
@@ -447,7 +452,8 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
 
 
 MEDIAN_COLUMNS = ("CPU % of a core (daemon + tmux extra)", "daemon %", "tmux extra %", "change->signal p50 s",
-                  "change->signal p95 s", "dialog over spinner p50 s", "dialog over spinner p95 s", "floor p95 ms", "GetStatus p99 ms", "rss MB", "procs change %", "tmux baseline %", "load")
+                  "change->signal p95 s", "dialog over spinner p50 s", "dialog over spinner p95 s", "floor p95 ms",
+                  "GetStatus p99 ms", "rss MB", "procs change %", "tmux baseline %", "load")
 
 
 def medians(rows: list[dict[str, str]]) -> list[dict[str, str]]:

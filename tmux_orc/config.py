@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     command_timeout: float = Field(2.0, gt=0, le=60)
     control_max_in_flight: int = Field(64, ge=1, le=4096, description="tmux commands pipelined at once")
     full_refresh_every: int = Field(10, ge=1, description="cycles between captures of every pane")
+    spinner_hold: float = Field(
+        1.0, ge=0, le=10,
+        description="seconds tmux holds back the output of a pane printing only spinner frames and clocks "
+                    "(0: every frame streamed); a dialog drawn over a stopped spinner is read up to this "
+                    "+ 0.35 s later, a shorter hold costs more CPU")
     rules_file: Path | None = Field(None, description="TOML file of extra detection rules")
 
     # --- rollout of monitoring strategies

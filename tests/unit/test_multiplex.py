@@ -21,6 +21,7 @@ from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.model import PaneInfo, ProcessFacts, Role
 from tmux_orc.sockets import WatchedSockets
+from tmux_orc.tmux.flow import HOLD
 from tmux_orc.tmux.multiplex import MultiFeed, MultiPaneActions, MultiPaneSource, RoutedStrategy
 from tmux_orc.tmux.servers import ServerGone, TmuxServer, TmuxServers
 
@@ -280,3 +281,14 @@ def test_status_text_names_the_servers(tmp_path: Path) -> None:
     service.tmux_connected = False
     assert status_line(SimpleNamespace(service=service)) == (  # type: ignore[arg-type]
         f"waiting for a tmux server under {tmp_path}; tried work (no server running on /t/work)")
+
+
+def test_spinner_hold_reaches_every_servers_change_feed(tmp_path: Path) -> None:
+    """``spinner_hold`` sets how long each server's output client holds a spinner back; 0 streams every
+    frame (no flow control)."""
+    watched = WatchedSockets([str(tmp_path / "a"), str(tmp_path / "b")], tmp_path)
+    held = TmuxServers(watched, spinner_hold=2.5)
+    assert [(s.feed.hold, s.feed.flow_control) for s in held.servers.values()] == [(2.5, True), (2.5, True)]
+    streamed = TmuxServers(watched, spinner_hold=0)
+    assert all(not s.feed.flow_control for s in streamed.servers.values())
+    assert all(s.feed.hold == HOLD for s in TmuxServers(watched).servers.values())

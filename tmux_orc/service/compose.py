@@ -43,8 +43,8 @@ from tmux_orc.tmux.servers import TmuxServers
 log = logging.getLogger(__name__)
 
 # Settings a running daemon keeps until it restarts (they shape connections and components built once).
-RESTART_ONLY = ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight", "strategy_plugins",
-                "new_strategy", "log_format")
+RESTART_ONLY = ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight", "spinner_hold",
+                "strategy_plugins", "new_strategy", "log_format")
 
 
 @dataclass(slots=True)
@@ -102,7 +102,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         timeout = settings.command_timeout
         # every tmux server watched, each with its own connections; the core sees one of each port
         watched = WatchedSockets(settings.tmux_socket, socket_dir())
-        servers = TmuxServers(watched, command_timeout=timeout, max_in_flight=settings.control_max_in_flight)
+        servers = TmuxServers(watched, command_timeout=timeout, max_in_flight=settings.control_max_in_flight,
+                              spinner_hold=settings.spinner_hold)
         stack.push_async_callback(servers.aclose)
         actions = MultiPaneActions(servers)
         strategies: dict[str, MonitoringStrategy] = {

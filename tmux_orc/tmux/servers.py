@@ -23,6 +23,7 @@ from tmux_orc.sockets import SEPARATOR, WatchedSockets, find_sockets
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
+from tmux_orc.tmux.flow import HOLD
 from tmux_orc.tmux.notify import OutputWatch
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import TMUX
@@ -110,10 +111,11 @@ class TmuxServers:
     """The watched servers, by socket path, kept current by :meth:`refresh`."""
 
     def __init__(self, watched: WatchedSockets, *, command_timeout: float = 2.0, max_in_flight: int = 64,
-                 tmux: str = TMUX) -> None:
+                 tmux: str = TMUX, spinner_hold: float = HOLD) -> None:
         self.watched = watched
         self.command_timeout = command_timeout
         self.max_in_flight = max_in_flight
+        self.spinner_hold = spinner_hold  # 0: no flow control, every frame streamed
         self.tmux = tmux
         self.servers: dict[str, TmuxServer] = {}
         self.on_structure: Callable[[], None] | None = None  # a window or session came or went somewhere
@@ -142,7 +144,8 @@ class TmuxServers:
     def _make(self, path: str) -> TmuxServer:
         timeout = self.command_timeout
         client = ControlClient(path, command_timeout=timeout, max_in_flight=self.max_in_flight, tmux=self.tmux)
-        feed = OutputWatch(path, command_timeout=timeout, tmux=self.tmux)
+        feed = OutputWatch(path, command_timeout=timeout, tmux=self.tmux, hold=self.spinner_hold or HOLD,
+                           flow_control=self.spinner_hold > 0)
         feed.on_structure = self._structure
         strategies: dict[str, MonitoringStrategy] = {LEGACY_STRATEGY: PollingStrategy(path, timeout),
                                                      CONCURRENT_STRATEGY: ConcurrentStrategy(client, timeout)}
