@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from tests.harness.signals import SignalRecorder
 from tests.harness.tmux import TmuxTestServer
 from tmux_orc.demo.screens import PANE_TITLE, SimScreen, render
 from tmux_orc.tmux.control import quote
+from tmux_orc.tmux.flow import FrameMeter
 from tmux_orc.tmux.notify import OutputWatch
 
 SPINNER = 'i=0; while :; do i=$((i+1)); printf "\\r* Thinking (%ss, %s tokens)" "$i" "$((i*7))"; sleep 0.1; done'
@@ -95,6 +97,7 @@ def test_a_dialog_is_published_between_cycles(tmux_srv: TmuxTestServer, daemon: 
     assert d.call("GetStatus")[0]["cycles"] == cycles  # published between cycles
     metrics = d.call("GetMetrics")[0]
     assert metrics["cycles"] == cycles
+    assert metrics["output_holding"] == 0  # one agent's frames: nothing held back
 
 
 @run_async
@@ -105,6 +108,7 @@ async def test_a_held_spinner_costs_few_notifications_and_is_read_when_it_stops(
             'sleep 0.1; done; printf "\\r\\nDo you want to proceed?"; sleep 600')
     spinner = tmux_srv.new_session("a", "spin", f"sh -c {quote(body)}")
     watch = OutputWatch(str(tmux_srv.socket), hold=1.0, quiet=0.4)
+    watch.meter = FrameMeter(budget=0)  # held from its first frame on, as under many spinners
     try:
         await watch.watch({session_id(tmux_srv, "a")}, {spinner})
         assert spinner in await next_change(watch)  # its first frame is news
@@ -115,5 +119,31 @@ async def test_a_held_spinner_costs_few_notifications_and_is_read_when_it_stops(
         assert spinner in await watch.unsure()  # frames were dropped: the follower reads it each cycle
         stop.touch()  # it stops animating and asks: drawn while held or not, it is read
         assert spinner in await next_change(watch, 5.0)
+    finally:
+        await watch.close()
+
+
+@run_async
+async def test_few_spinners_stream_and_a_dialog_over_one_is_read_at_once(
+        tmux_srv: TmuxTestServer, tmp_path: Path) -> None:
+    """Below the frame budget a spinner is not held back: every frame comes (and is dropped as
+    nothing new), and the dialog that replaces it is news the moment it is drawn."""
+    stop = tmp_path / "stop"
+    body = (f'i=0; while [ ! -e {quote(str(stop))} ]; do i=$((i+1)); printf "\\r* Thinking (%ss)" "$i"; '
+            'sleep 0.1; done; printf "\\r\\nDo you want to proceed?"; sleep 600')
+    spinner = tmux_srv.new_session("a", "spin", f"sh -c {quote(body)}")
+    watch = OutputWatch(str(tmux_srv.socket), hold=1.0, quiet=0.4)
+    try:
+        await watch.watch({session_id(tmux_srv, "a")}, {spinner})
+        assert spinner in await next_change(watch)
+        await quiet(watch, 0.5)
+        before = watch.notifications
+        assert spinner not in await quiet(watch, 2.0)  # ~20 frames, the same letters: no change
+        assert watch.notifications - before >= 10  # streamed, not held
+        assert not watch.meter.holding(time.monotonic())
+        stop.touch()
+        t0 = time.monotonic()
+        assert spinner in await next_change(watch, 5.0)
+        assert time.monotonic() - t0 < 2.0  # as it comes (a held pane would wait out its hold)
     finally:
         await watch.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tmux_orc.tmux.flow import PaneFlow
+from tmux_orc.tmux.flow import FrameMeter, PaneFlow
 
 
 def test_news_is_never_held() -> None:
@@ -51,3 +51,22 @@ def test_a_new_connection_holds_nothing() -> None:
     flow.output("%1", news=False, now=1.0)
     flow.reset()
     assert not flow.is_held("%1") and flow.take_pauses() == [] and flow.unsure() == set()
+
+
+def test_frames_stream_until_the_budget_is_exceeded_then_are_held_a_while() -> None:
+    """Below the budget nothing is held; over it, holding goes on for ``engaged_for`` seconds and the
+    frames are counted afresh after."""
+    meter = FrameMeter(budget=3, engaged_for=10.0)
+    for t in (100.0, 100.2, 100.4):
+        meter.frame(t)
+    assert not meter.holding(100.5)
+    for t in (101.0, 101.1, 101.2, 101.3):  # 4 in one second
+        meter.frame(t)
+    assert meter.holding(101.3) and meter.holding(111.2) and not meter.holding(111.4)
+    assert meter.engagements == 1
+    flow = PaneFlow(hold=1.0, quiet=0.3)
+    flow.output("%1", news=False, now=1.0, hold=False)  # a spinner frame, the client not busy
+    assert flow.take_pauses() == [] and not flow.is_held("%1") and flow.unsure() == set()
+    flow.follow({"%1"})
+    flow.output("%9", news=False, now=1.0, hold=False)  # no agent there: held for good all the same
+    assert flow.take_pauses() == ["%9"]

@@ -151,7 +151,7 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
                     "recoveries_succeeded": recovery.succeeded, "recoveries_failed": recovery.failed,
                     "state_saves_failed": persistence.saves_failed, "listener_errors": core.hub.listener_errors,
                     **resume.counters(), "rereads": core.rereads, "output_notifications": watch.notifications,
-                    "output_changes": watch.changes}
+                    "output_changes": watch.changes, "output_holding": watch.holding}
 
         async def record(report: CycleReport) -> None:
             metrics.record_cycle(report.duration_ms, report.phases)

@@ -20,6 +20,12 @@ is dropped, while tmux keeps reading the pane and drawing its screen) and contin
   reads those panes every few reconciliations (``core.follow.UNSURE_EVERY``), so a change drawn while
   a spinner went on is never older than that.
 
+- Spinners are held back only while the output client streams more than ``STREAM_BUDGET`` frames a
+  second that say nothing new (:class:`FrameMeter`): below that, streaming them costs no more than
+  pausing and continuing them (measured: 200 frames a second, 100 agents), and a dialog drawn over a
+  stopped spinner is read as it comes. Once over, holding goes on for ``ENGAGED_FOR`` seconds, then
+  the frames stream again and are counted afresh.
+
 Everything here is bookkeeping without I/O; the change feed sends the commands.
 """
 
@@ -31,7 +37,37 @@ from collections.abc import Iterable
 HOLD = 1.0  # seconds a pane printing nothing new is held back before tmux sends its output again
 QUIET = 0.35  # seconds a let-go pane has to print again, else it is read (its spinner stopped)
 SLACK = 0.15  # holds ending this close together are let go by one command
+STREAM_BUDGET = 300  # frames a second saying nothing new that one output client streams before holding
+ENGAGED_FOR = 30.0  # seconds spinners are held back once the budget was exceeded
 FOREVER = math.inf
+
+
+class FrameMeter:
+    """Counts the frames that said nothing new, per second of the monotonic clock; says when to hold."""
+
+    def __init__(self, budget: float = STREAM_BUDGET, engaged_for: float = ENGAGED_FOR) -> None:
+        self.budget = budget
+        self.engaged_for = engaged_for
+        self._second = -1
+        self._count = 0
+        self._until = -math.inf
+        self.engagements = 0  # times the budget was exceeded (for metrics)
+
+    def frame(self, now: float) -> None:
+        """One such frame was streamed now."""
+        second = int(now)
+        if second != self._second:
+            self._second, self._count = second, 0
+        self._count += 1
+        if self._count > self.budget:
+            if now >= self._until:
+                self.engagements += 1
+            self._until = now + self.engaged_for
+            self._count = 0
+
+    def holding(self, now: float) -> bool:
+        """True while spinners should be held back."""
+        return now < self._until
 
 
 class PaneFlow:
@@ -48,14 +84,15 @@ class PaneFlow:
         self._unsure: set[str] = set()  # output dropped since the pane's last reading
         self.pauses = 0  # panes held (for metrics)
 
-    def output(self, pane: str, news: bool, now: float) -> None:
-        """The pane printed (``news``: something not seen since its meaning last changed)."""
+    def output(self, pane: str, news: bool, now: float, hold: bool = True) -> None:
+        """The pane printed (``news``: something not seen since its meaning last changed; ``hold``
+        False: a followed pane's frames stream on, the output client is not busy)."""
         self.listening.pop(pane, None)
         if pane in self.held:
             return  # printed before tmux had the pause: the reading or the hold covers it
         if self.followed is not None and pane not in self.followed:
             until = FOREVER
-        elif news:
+        elif news or not hold:
             return  # news streams on: the rest of what it draws is news too, and read as it comes
         else:
             until = now + self.hold

@@ -176,6 +176,12 @@ class MultiFeed:
         """Of those, the ones that made a pane count as changed."""
         return self.servers.closed_counts[1] + sum(s.feed.changes for s in self.servers.servers.values())
 
+    @property
+    def holding(self) -> int:
+        """Servers whose output client holds spinners back now (their frames are many, see tmux.flow)."""
+        now = time.monotonic()
+        return sum(1 for s in self.servers.servers.values() if s.feed.meter.holding(now))
+
     async def watch(self, sessions: set[str], panes: set[str] | None = None) -> None:
         """Follow these sessions (qualified ids), each on its own server, none elsewhere; of their panes
         only ``panes`` (qualified) hold agents (None: any may)."""

@@ -15,12 +15,14 @@ permission dialog drawn over it is read at once. ``%window-add``, ``%window-clos
 ``%window-renamed``, ``%sessions-changed`` and ``%unlinked-window-close`` bring the next full
 reconciliation forward (``on_structure``); it still runs every ``interval`` regardless.
 
-Flow control (:mod:`tmux_orc.tmux.flow`): once a pane's output says nothing new, tmux is told to
-hold the rest back (``refresh-client -A '%N:pause'``, one command for all the panes of a batch).
-News is never held (it is read ~100 ms later, as it comes); a spinner frame holds the pane for
-``hold`` seconds, after which it must print again within ``quiet`` or it is read. Panes without a
-followed agent stay held. So a spinner costs tmux about one ``%output`` a second instead of one per
-frame, and a dialog drawn over a stopped spinner is read ``hold`` + ``quiet`` seconds later at most;
+Flow control (:mod:`tmux_orc.tmux.flow`): panes without a followed agent are held back once they
+print (``refresh-client -A '%N:pause'``); the cycle reads them. A followed pane's frames that say
+nothing new stream on while this server's output client gets fewer than ``STREAM_BUDGET`` of them a
+second (a dialog drawn over a stopped spinner is then read as it comes); above that, such a frame
+holds its pane for ``hold`` seconds, after which it must print again within ``quiet`` or it is read.
+News is never held (it is read ~100 ms later, as it comes). So under many spinners each costs tmux
+about one ``%output`` a second instead of one per frame, and a dialog drawn over a stopped spinner is
+read ``hold`` + ``quiet`` seconds later at most;
 panes whose output was dropped are :meth:`OutputWatch.unsure` until read (the follower reads them
 every few reconciliations). Pauses are sent ``PAUSE_BATCH`` after the first frame that asks for one,
 for every pane that asked meanwhile: spinners let go together print their next frames together.
@@ -38,7 +40,7 @@ import time
 from collections.abc import Callable
 
 from tmux_orc.tmux.control import ControlClient, quote
-from tmux_orc.tmux.flow import HOLD, QUIET, PaneFlow
+from tmux_orc.tmux.flow import HOLD, QUIET, FrameMeter, PaneFlow
 from tmux_orc.tmux.runner import TMUX, TmuxError
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ class OutputWatch:
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._flows: dict[str, PaneFlow] = {}  # session id -> what its output client holds back
+        self.meter = FrameMeter()  # spinners are held back only while this server's frames are many
         self._followed: set[str] | None = None  # pane ids with an agent to follow; None: all
         self._flushing: set[str] = set()  # sessions with pauses about to be sent
         self._pacer: asyncio.Task[None] | None = None
@@ -197,8 +200,13 @@ class OutputWatch:
                 self._mark(pane)
             flow = self._flows.get(session)
             if self.flow_control and flow is not None and not flow.is_held(pane):
-                flow.output(pane, news, time.monotonic())
-                if not news and self._pace_at == math.inf:
+                now = time.monotonic()
+                if not news and (self._followed is None or pane in self._followed):
+                    self.meter.frame(now)
+                flow.output(pane, news, now, hold=self.meter.holding(now))
+                if not flow.is_held(pane):
+                    return
+                if self._pace_at == math.inf:
                     self._pace.set()
                 if session not in self._flushing:
                     self._flushing.add(session)
