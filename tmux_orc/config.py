@@ -92,9 +92,9 @@ class Settings(BaseSettings):
     full_refresh_every: int = Field(10, ge=1, description="cycles between captures of every pane")
     spinner_hold: float = Field(
         1.0, ge=0, le=10,
-        description="seconds tmux holds back the output of a pane printing only spinner frames and clocks "
-                    "(0: every frame streamed); a dialog drawn over a stopped spinner is read up to this "
-                    "+ 0.35 s later, a shorter hold costs more CPU")
+        description="seconds tmux holds back the output of a pane printing only spinner frames and clocks, "
+                    "while a tmux server streams more than 300 such frames a second (0: never, every frame "
+                    "streamed); a dialog drawn over a stopped spinner is then read up to this + 0.35 s later")
     rules_file: Path | None = Field(None, description="TOML file of extra detection rules")
 
     # --- rollout of monitoring strategies
