@@ -4,9 +4,14 @@ The full reconciliation (list, /proc, every pane that may have changed) still ru
 in :class:`~tmux_orc.core.monitor.MonitorCore` (between its full refreshes it leaves out the panes
 followed here, which are read when they print news); this loop adds readings of the panes a
 :class:`ChangeFeed` names (coalesced by the feed), of agents whose new state waits for its
-confirming reading (:meth:`~tmux_orc.detect.debounce.Debouncer.confirm_due`), and, once per cycle,
-of the panes whose output the feed let go unseen (:meth:`ChangeFeed.unsure`: a feed may hold back a
-spinner's frames, so a change drawn meanwhile is read by the next cycle at the latest).
+confirming reading (:meth:`~tmux_orc.detect.debounce.Debouncer.confirm_due`), and, every
+``UNSURE_EVERY`` cycles, of the panes whose output the feed let go unseen (:meth:`ChangeFeed.unsure`).
+
+A feed may hold back a spinner's frames. A spinner that stops (the agent asks, or finishes) is read
+by the feed within about a second; what the unsure readings add is a change drawn while the same
+spinner went on (a line printed above it), which no state hangs on. Reading every held spinner at
+every cycle cost more than the rest of the cycle (40 captures every 2 s at 100 agents), so they are
+read every ``UNSURE_EVERY`` cycles (and by each full refresh of the cycle).
 """
 
 from __future__ import annotations
