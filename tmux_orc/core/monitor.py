@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 # States whose verdict depends on nothing but the screen and the facts (no timer can change them).
 # Not stuck: a stuck agent's tools may get busy again (detect.toolcpu).
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
+YIELD_EVERY = 50  # agents a cycle works through between turns of the event loop (D-Bus calls wait less)
+
 # A hook from a pane of the watched server that no cycle has seen yet (an agent's SessionStart comes
 # within a second of its start) is kept this long for that pane, at most for this many panes.
 
@@ -151,7 +153,9 @@ class MonitorCore:
         phase("proc")
 
         agents: list[AgentRecord] = []
-        for pane in panes:
+        for index, pane in enumerate(panes):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # clients' calls are answered between batches of agents
             rec = self._discover(pane, table, now, report)
             if rec is not None:
                 agents.append(rec)
@@ -171,7 +175,9 @@ class MonitorCore:
         todo = agents if full else [r for r in agents if not (self.followable(r) and r.pane.session_id in watched)]
         screens = await self._capture(todo, report, full=full)
         phase("capture")
-        for rec in agents:
+        for index, rec in enumerate(agents):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             if not rec.pane.dead and table.get(rec.pane.pane_pid) is None:
                 continue  # the pane's process is not in this scan (just born or just gone): decide nothing
             self._classify(rec, screens.get(rec.pane.pane_id), now, report)
