@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tmux_orc.config import Settings
-from tmux_orc.core.monitor import MonitorCore
+from tmux_orc.core.monitor import YIELD_EVERY, MonitorCore
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.demo.screens import SimScreen, render
@@ -99,3 +100,72 @@ def test_a_screen_frozen_but_for_its_clock_still_becomes_stuck() -> None:
         assert states.index(State.STUCK) <= 20 // 2 + 2
 
     asyncio.run(scenario())
+
+
+@dataclass
+class ManyPanes:
+    """A source and strategy with ``count`` agents, one per window; every screen is an idle prompt."""
+
+    count: int
+    name: str = LEGACY
+
+    async def list_panes(self) -> list[PaneInfo]:
+        return [PaneInfo(pane_id=f"%{i}", session="team", window_index=i, window_name=f"Claude-a{i}", pane_index=0,
+                         pane_pid=1000 + i, current_command="claude", title="✳ Claude Code", width=100, height=30)
+                for i in range(self.count)]
+
+    async def capture(self, panes: Sequence[PaneInfo], *, full: bool) -> CaptureResult:
+        screen = "\n".join(render(SimScreen(), 100, 30)) + "\n"
+        return CaptureResult(screens={p.pane_id: screen for p in panes})
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_cycle_over_many_agents_lets_the_event_loop_turn() -> None:
+    """A client's call is answered while a cycle works through hundreds of agents, not after it: the
+    loop turns between batches of ``YIELD_EVERY`` agents, in the discover and the classify passes."""
+    count = 4 * YIELD_EVERY
+    table = ProcessTable.from_processes([
+        ProcessInfo(pid=1000 + i, ppid=1, state="S", comm="claude", argv=("claude",), pgrp=1000 + i,
+                    tpgid=1000 + i) for i in range(count)])
+    source = ManyPanes(count)
+    core = MonitorCore(Settings(), source, {LEGACY: source}, assign_strategies=lambda sessions: {},
+                       read_processes=lambda pids: table)
+    turns = 0
+    seen: dict[str, list[int]] = {"discover": [], "classify": []}  # the loop's turns at each agent
+    discover, classify = core._discover, core._classify
+
+    def counting_discover(*args: Any) -> Any:
+        seen["discover"].append(turns)
+        return discover(*args)
+
+    def counting_classify(*args: Any) -> Any:
+        seen["classify"].append(turns)
+        return classify(*args)
+
+    core._discover = counting_discover  # type: ignore[method-assign]
+    core._classify = counting_classify  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        nonlocal turns
+        cycling = True
+
+        async def other_client() -> None:
+            nonlocal turns
+            while cycling:
+                turns += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.get_running_loop().create_task(other_client())
+        await core.run_cycle()
+        cycling = False
+        await task
+
+    asyncio.run(scenario())
+    assert core.tracker.count() == count
+    for name in ("discover", "classify"):
+        batches = [seen[name][i:i + YIELD_EVERY] for i in range(0, count, YIELD_EVERY)]
+        assert all(len(set(batch)) == 1 for batch in batches)  # a batch runs in one go
+        firsts = [batch[0] for batch in batches]
+        assert firsts == sorted(firsts) and len(set(firsts)) == len(batches)  # the loop turned in between
