@@ -44,3 +44,19 @@ def test_qwen_relaunch_tree_is_one_qwen_agent_stopped_when_frozen() -> None:
     child = _proc(301, 300, "node", ("/usr/bin/node", "--expose-gc", cli), state="T")
     facts = find_agent(pane(), ProcessTable.from_processes([BASH, launcher, child]))
     assert facts.kind == Kind.QWEN and facts.agent_pid == 300 and facts.stopped
+
+
+def test_kinds_are_remembered_per_command_line_but_not_for_long_inline_scripts() -> None:
+    """The same command line is worked out once; a long one (an inline script) every time, unkept,
+    with the same answer."""
+    from tmux_orc.detect import process
+
+    short = ProcessInfo(pid=1, ppid=0, state="S", comm="node", argv=("node", "/opt/x/bin/gemini"))
+    assert program_kind(short) == program_kind(short) == "gemini"
+    kept = process._program_kind.cache_info().currsize
+    script = ProcessInfo(pid=2, ppid=0, state="S", comm="python3",
+                         argv=("python3", "-c", "x = 1\n" * 1000, "-m", "aider"))
+    assert program_kind(script) == "aider"  # the same answer as ever (the -m after the script)
+    long_aider = ProcessInfo(pid=3, ppid=0, state="S", comm="python3", argv=("python3", "-m", "aider", "y" * 5000))
+    assert program_kind(long_aider) == "aider"
+    assert process._program_kind.cache_info().currsize == kept

@@ -65,13 +65,20 @@ def _match_script(argv: tuple[str, ...], patterns: Patterns) -> str | None:
     return None
 
 
+_ARGS_READ = 14  # argv[0], the 12 arguments _match_script looks at and a module name after the last
+_CACHED_ARGV_CHARS = 2048  # longer command lines are not remembered (an interpreter's inline script)
+
+
 def program_kind(proc: ProcessInfo, patterns: Patterns | None = None) -> str | None:
     """The agent kind of one process, or None when it is no agent program defined."""
     patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
-    return _program_kind(proc.comm, proc.argv, tuple(patterns))
+    argv = proc.argv[:_ARGS_READ]  # all that is read of it
+    if sum(map(len, argv)) > _CACHED_ARGV_CHARS:  # a long inline script: worked out, not kept
+        return _program_kind.__wrapped__(proc.comm, argv, tuple(patterns))
+    return _program_kind(proc.comm, argv, tuple(patterns))
 
 
-@functools.lru_cache(maxsize=4096)  # every process of every pane, each cycle: mostly the same ones
+@functools.lru_cache(maxsize=1024)  # every process of every pane, each cycle: mostly the same few
 def _program_kind(comm: str, argv: tuple[str, ...], patterns: tuple[ProgramPattern, ...]) -> str | None:
     names = [_stem(comm)]
     if argv:
