@@ -19,7 +19,6 @@ is dropped, while tmux keeps reading the pane and drawing its screen) and contin
 - A pane whose output was dropped stays :meth:`unsure` until it is read; the change feed's owner
   reads those panes every few reconciliations (``core.follow.UNSURE_EVERY``), so a change drawn while
   a spinner went on is never older than that.
-
 - Spinners are held back only while the output client streams more than ``STREAM_BUDGET`` frames a
   second that say nothing new (:class:`FrameMeter`): below that, streaming them costs no more than
   pausing and continuing them (measured: 200 frames a second, 100 agents), and a dialog drawn over a
