@@ -88,6 +88,20 @@ def read_process(pid: int, proc: str = PROC) -> ProcessInfo | None:
     return _info(pid, stat, argv)
 
 
+def process_states(pids: Iterable[int], proc: str = PROC) -> dict[int, str]:
+    """The state letter (``R``, ``S``, ``T``, ``Z``...) of each of these processes that exists: one read
+    of its ``stat`` each (a :data:`~tmux_orc.core.ports.ProcessProbe`)."""
+    states: dict[int, str] = {}
+    for pid in pids:
+        try:
+            stat = _parse_stat(_read(f"{proc}/{pid}/stat").decode("utf-8", "replace"))
+        except OSError:
+            continue  # gone
+        if stat is not None:
+            states[pid] = stat.state
+    return states
+
+
 def _read_argv(pid: int, proc: str) -> tuple[str, ...]:
     raw_argv = _read(f"{proc}/{pid}/cmdline")
     return tuple(part.decode("utf-8", "replace") for part in raw_argv.split(b"\0") if part)
@@ -230,10 +244,9 @@ class ProcessTreeReader:
             if not nxt:
                 break
             frontier = nxt
-        if len(known) > 2 * len(kept) + 256:
-            self._argv = kept  # the processes of this reading only: the rest have gone (or another caller reads them)
-        else:
-            known.update(kept)
+        known.update(kept)
+        if len(known) > 2 * len(kept) + 256:  # a reading may cover a few trees only: drop what is too old to use
+            self._argv = {pid: entry for pid, entry in known.items() if now - entry[2] <= self.argv_fresh}
         return ProcessTable.from_processes(processes)
 
 

@@ -16,12 +16,13 @@ from tmux_orc.config import Settings
 from tmux_orc.core.crosscheck import LegacyCrossCheck, SamplePlan
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
 from tmux_orc.core.hooks import HookInbox
-from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessReader, ServerUnavailable
+from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessProbe, ProcessReader, ServerUnavailable
 from tmux_orc.core.report import CycleReport as CycleReport
 from tmux_orc.core.report import unique_panes
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
+from tmux_orc.core.trees import PaneTrees
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.catalog import Catalog
 from tmux_orc.detect.engine import DetectContext, classify
@@ -30,8 +31,7 @@ from tmux_orc.detect.profiles import load_agents
 from tmux_orc.detect.roles import role_from_window
 from tmux_orc.detect.rules import Profiles
 from tmux_orc.detect.screen import ScreenShape
-from tmux_orc.model import AgentView, Observation, PaneInfo, Role, State, is_agent_kind
-from tmux_orc.procfs import ProcessTable
+from tmux_orc.model import AgentView, Observation, PaneInfo, ProcessFacts, Role, State, is_agent_kind
 from tmux_orc.sockets import WatchedSockets, socket_dir
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 TIMELESS_STATES = frozenset({State.IDLE, State.WAITING_INPUT, State.UNSUBMITTED, State.ERROR, State.CRASHED})
 YIELD_EVERY = 50  # agents a cycle works through between turns of the event loop (D-Bus calls wait less)
 
-# A hook from a pane of the watched server that no cycle has seen yet (an agent's SessionStart comes
-# within a second of its start) is kept this long for that pane, at most for this many panes.
-
 
 StrategyAssigner = Callable[[set[str]], Mapping[str, str]]  # sessions of this cycle -> strategy per session
 
@@ -52,7 +49,8 @@ class MonitorCore:
     """One monitoring cycle over every pane: discovery, capture, classification, publication.
 
     ``sample_plan`` says how many panes the legacy cross-check re-reads, every how many cycles
-    (the rollout's :meth:`~tmux_orc.core.rollout.RolloutManager.sampling`).
+    (the rollout's :meth:`~tmux_orc.core.rollout.RolloutManager.sampling`). With ``probe_processes``
+    a pane's tree is read again only when it may have changed (:mod:`~tmux_orc.core.trees`).
     """
 
     def __init__(
@@ -66,6 +64,7 @@ class MonitorCore:
         tracker: StateTracker | None = None,
         clock: Clock = time.time,
         sample_plan: SamplePlan | None = None,
+        probe_processes: ProcessProbe | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -94,6 +93,7 @@ class MonitorCore:
         self.on_meaning_changed: Callable[[str], None] | None = None  # pane id whose observed state changed
         self.watching: Callable[[], set[str]] = set  # session ids whose panes' changes are followed now
         self.rereads = 0
+        self.trees = PaneTrees(read_processes, probe_processes)  # which trees a cycle reads (core.trees)
 
     # --- the cycle -------------------------------------------------------------------------------
     async def run_cycle(self) -> CycleReport:
@@ -143,8 +143,9 @@ class MonitorCore:
         report.panes = len(panes)
         self._assignment = self.assign_strategies({p.session for p in panes})
         try:
-            # only the process trees under the panes: the cost follows the agents, not the host
-            table = await asyncio.to_thread(self.read_processes, [p.pane_pid for p in panes])
+            # only the process trees under the panes, and of those the ones that may have changed
+            candidates = self.trees.candidates(panes, self.tracker.records.values(), now, self.settings.stuck_after)
+            table, kept = await asyncio.to_thread(self.trees.read, panes, candidates)
         except OSError as exc:
             # Without process facts nothing can be decided safely: keep every state as it is.
             report.errors.append(f"/proc: {exc}")
@@ -156,9 +157,14 @@ class MonitorCore:
         for index, pane in enumerate(panes):
             if index and index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # clients' calls are answered between batches of agents
-            rec = self._discover(pane, table, now, report)
+            facts = kept.get(pane.pane_pid)
+            if facts is None:
+                facts = find_agent(pane, table, self.catalog.patterns)
+                self.trees.store(pane, facts, table, now)
+            rec = self._discover(pane, facts, now, report)
             if rec is not None:
                 agents.append(rec)
+        self.trees.keep_only(p.pane_pid for p in panes)
         present = {rec.view.id for rec in agents}
         for view in self.tracker.remove_missing(present):
             report.vanished.append(view)
@@ -178,15 +184,14 @@ class MonitorCore:
         for index, rec in enumerate(agents):
             if index and index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            if not rec.pane.dead and table.get(rec.pane.pane_pid) is None:
+            if not rec.pane.dead and rec.pane.pane_pid not in kept and table.get(rec.pane.pane_pid) is None:
                 continue  # the pane's process is not in this scan (just born or just gone): decide nothing
             self._classify(rec, screens.get(rec.pane.pane_id), now, report)
         phase("classify")
         await self._compare_with_legacy(agents, now, report)
         phase("sample")
 
-    def _discover(self, pane: PaneInfo, table: ProcessTable, now: float, report: CycleReport) -> AgentRecord | None:
-        facts = find_agent(pane, table, self.catalog.patterns)
+    def _discover(self, pane: PaneInfo, facts: ProcessFacts, now: float, report: CycleReport) -> AgentRecord | None:
         role = role_from_window(pane.window_name, self.settings.agent_window_prefix, self.settings.roles)
         known = self.tracker.knows(pane.target)
         if role is None and not is_agent_kind(facts.kind) and not known:

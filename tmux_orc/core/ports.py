@@ -7,7 +7,7 @@ implements them. Tests hand it fakes or the real tmux adapters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,6 +76,10 @@ class PaneActions(Protocol):
 
 ProcessReader = Callable[[Sequence[int]], ProcessTable]
 """Reads the process trees under the given pids (the panes'): one reading shared by a whole cycle."""
+
+ProcessProbe = Callable[[Sequence[int]], Mapping[int, str]]
+"""The state letter of each of these processes that exists (one ``stat`` read each): whether an
+agent kept from an earlier reading of its pane's tree is still alive, stopped or gone (core.trees)."""
 
 Clock = Callable[[], float]
 """Wall-clock seconds since the epoch (``time.time`` in the daemon, a fake in tests)."""

@@ -33,7 +33,7 @@ from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.detect.profiles import load_agents
 from tmux_orc.model import CONCURRENT_STRATEGY, LEGACY_STRATEGY
-from tmux_orc.procfs import ProcessTreeReader
+from tmux_orc.procfs import ProcessTreeReader, process_states
 from tmux_orc.service.channels import ChannelSender
 from tmux_orc.service.desktop import DesktopNotifier
 from tmux_orc.sockets import WatchedSockets, socket_dir
@@ -127,7 +127,8 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         assignment = StrategyAssignment(rollout, settings)
         tracker = StateTracker()
         core = MonitorCore(settings, source, strategies, assignment, ProcessTreeReader(), tracker=tracker,
-                           sample_plan=rollout.sampling)  # the cross-check samples less once a stage is proven
+                           sample_plan=rollout.sampling,  # the cross-check samples less once a stage is proven
+                           probe_processes=process_states)  # trees read again only when they may have changed
         core.sockets = watched  # the servers hook events may come from
 
         channels = ChannelSender(settings)
