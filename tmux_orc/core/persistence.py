@@ -23,6 +23,7 @@ from tmux_orc.core.recovery_policy import RecoveryPolicy
 from tmux_orc.core.rollout import RolloutCause, RolloutManager
 from tmux_orc.core.statefile import PersistedAgent, PersistedRollout, PersistedState, StateRefused, StateStore
 from tmux_orc.core.tracker import Remembered, StateTracker
+from tmux_orc.model import Role, State
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ MAX_REMEMBERED = 1000  # agents remembered without being seen (the most recent o
 PRUNE_FIRST = 60.0  # seconds after load before the first pruning (the live agents are seen by then)
 PRUNE_EVERY = 600.0  # seconds between prunings of the agents remembered but not seen
 ERROR_LOG_EVERY = 600.0  # seconds between two logs of the same failing write
+AgentRow = tuple[State, float, str, float, Role, str, str]  # state, since, detail, activity, role, kind, pane
 CooldownMemory = tuple[Callable[[], dict[str, float]], Callable[[dict[str, float]], None]]
 
 
@@ -60,6 +62,7 @@ class Persistence:
         self._failing_since: float | None = None  # first failure of the current run of failed writes
         self._failure_logged_at = 0.0
         self._failures_unlogged = 0
+        self._saved_key: tuple[object, ...] | None = None  # what the last successful save held
 
     def load(self) -> None:
         """Read the state file (once, after the bus name is ours: a second instance never touches it).
@@ -112,22 +115,40 @@ class Persistence:
             log.info("forgot %d agents not seen for %.0f days", len(remembered) - len(kept), RETENTION / 86400)
         return len(remembered) - len(kept)
 
-    def snapshot(self) -> PersistedState:
-        seen = (str(self.rollout.stage), self.rollout.frozen)
-        if seen != self._rollout_seen:
-            self._rollout_seen, self._rollout_at = seen, self.clock()
-        views = {v.id: v for v in self.tracker.views()}
-        now = self.clock()
-        agents = {
-            agent_id: PersistedAgent(
-                state=r.state, state_since=_finite(r.state_since, now), detail=r.detail,
+    def _agent_rows(self, now: float) -> dict[str, AgentRow]:
+        """What the state file holds of each agent, as plain values (cheap to compare cycle after cycle)."""
+        records = self.tracker.records
+        default_role = PersistedAgent.model_fields["role"].default
+        default_kind = PersistedAgent.model_fields["kind"].default
+        rows = {}
+        for agent_id, r in self.tracker.export().items():
+            rec = records.get(agent_id)
+            view = rec.view if rec is not None else None
+            rows[agent_id] = (
+                r.state, _finite(r.state_since, now), r.detail,
                 # coarse, so that output alone does not rewrite the file every cycle
-                last_activity=_finite(r.last_activity - r.last_activity % ACTIVITY_RESOLUTION, 0.0),
-                role=views[agent_id].role if agent_id in views else PersistedAgent.model_fields["role"].default,
-                kind=views[agent_id].kind if agent_id in views else PersistedAgent.model_fields["kind"].default,
-                pane_id=views[agent_id].pane_id if agent_id in views else "",
+                _finite(r.last_activity - r.last_activity % ACTIVITY_RESOLUTION, 0.0),
+                view.role if view is not None else default_role,
+                view.kind if view is not None else default_kind,
+                view.pane_id if view is not None else "",
             )
-            for agent_id, r in self.tracker.export().items()
+        return rows
+
+    def _key(self, rows: dict[str, AgentRow]) -> tuple[object, ...]:
+        """Everything the state file would say but its time: equal keys, equal files."""
+        cooldowns = self.cooldowns[0]() if self.cooldowns is not None else {}
+        rollout = (self.rollout.stage, self.rollout.frozen, self.operator_set, self._rollout_at)
+        return rows, cooldowns, self.policy.memory(), rollout
+
+    def snapshot(self, rows: dict[str, AgentRow] | None = None) -> PersistedState:
+        """The state to save now (``rows``: :meth:`_agent_rows`, when already taken)."""
+        now = self.clock()
+        self._note_rollout(now)
+        rows = self._agent_rows(now) if rows is None else rows
+        agents = {
+            agent_id: PersistedAgent(state=state, state_since=since, detail=detail, last_activity=activity,
+                                     role=role, kind=kind, pane_id=pane_id)
+            for agent_id, (state, since, detail, activity, role, kind, pane_id) in rows.items()
         }
         cooldowns = self.cooldowns[0]() if self.cooldowns is not None else {}
         return PersistedState(
@@ -139,21 +160,30 @@ class Persistence:
                                      frozen=self.rollout.frozen, updated_at=_finite(self._rollout_at, 0.0)),
         )
 
+    def _note_rollout(self, now: float) -> None:
+        seen = (str(self.rollout.stage), self.rollout.frozen)
+        if seen != self._rollout_seen:
+            self._rollout_seen, self._rollout_at = seen, now
+
     def save(self) -> None:
+        """Save the state now (the next cycle compares its state with the file's again)."""
         if self.loaded:
             self._write(self.snapshot())
+            self._saved_key = None
 
-    def _write(self, snapshot: PersistedState) -> None:
+    def _write(self, snapshot: PersistedState) -> bool:
+        """Hand the snapshot to the store; False when the write failed (logged as it should be)."""
         try:
             self.store.save(snapshot)
         except (OSError, StateRefused) as exc:
             self._write_failed(exc)
-            return
+            return False
         if self._failing_since is not None:
             log.warning("state saved to %s again, after %d failed writes", self.store.path,
                         self._failures_unlogged + 1)
             self._failing_since = None
             self._failures_unlogged = 0
+        return True
 
     def _write_failed(self, exc: BaseException) -> None:
         """Log the first failure of a run, then at most every ERROR_LOG_EVERY seconds (with a count)."""
@@ -184,8 +214,16 @@ class Persistence:
             return
         if self.clock() - self._pruned_at >= PRUNE_EVERY:
             self.prune()
-        # The snapshot is taken on the loop (it reads live state); the write (fsync and all) runs off it.
-        await asyncio.to_thread(self._write, self.snapshot())
+        # A state equal to the last one saved costs a comparison of plain values, nothing more. Else the
+        # snapshot is taken on the loop (it reads live state) and the write (fsync and all) runs off it.
+        now = self.clock()
+        self._note_rollout(now)
+        rows = self._agent_rows(now)
+        key = self._key(rows)
+        if key == self._saved_key:
+            return
+        saved = await asyncio.to_thread(self._write, self.snapshot(rows))
+        self._saved_key = key if saved else None
 
 
 def _finite(value: float, default: float) -> float:
