@@ -94,11 +94,12 @@ def process_states(pids: Iterable[int], proc: str = PROC) -> dict[int, str]:
     states: dict[int, str] = {}
     for pid in pids:
         try:
-            stat = _parse_stat(_read(f"{proc}/{pid}/stat").decode("utf-8", "replace"))
+            raw = _read(f"{proc}/{pid}/stat")
         except OSError:
             continue  # gone
-        if stat is not None:
-            states[pid] = stat.state
+        end = raw.rfind(b")")  # the state follows "(comm) ", and comm may hold anything
+        if 0 < end < len(raw) - 2:
+            states[pid] = chr(raw[end + 2])
     return states
 
 
@@ -234,7 +235,10 @@ class ProcessTreeReader:
                     if stat is None:
                         continue
                     entry = known.get(pid)
-                    if entry is None or entry[:2] != (stat.start_ticks, stat.comm) or now - entry[2] > self.argv_fresh:
+                    # An empty command line is not kept: a process caught in the middle of exec has its new
+                    # name but not yet its arguments (a kernel thread or a zombie costs a read each time).
+                    if (entry is None or entry[:2] != (stat.start_ticks, stat.comm) or not entry[3]
+                            or now - entry[2] > self.argv_fresh):
                         entry = (stat.start_ticks, stat.comm, now, _read_argv(pid, self.proc))
                 except OSError:
                     continue  # gone between its parent's reading and its own

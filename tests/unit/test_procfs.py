@@ -13,6 +13,7 @@ from tmux_orc.procfs import (
     ProcessTreeReader,
     _parse_stat,
     children_files_available,
+    process_states,
     read_process,
     read_process_table,
     read_process_trees,
@@ -124,6 +125,11 @@ def test_tree_reader_reads_every_threads_children_and_keeps_command_lines(tmp_pa
     _fake_process(tmp_path, 9, 8, "cc", "cc -c b.c", {9: ""}, start=200)  # the pid was reused
     assert reader([7]).by_pid[9].argv == ("cc", "-c", "b.c")
 
+    _fake_process(tmp_path, 9, 8, "ld", "", {9: ""}, start=200)  # caught mid-exec: a new name, no arguments yet
+    assert reader([7]).by_pid[9].argv == ()
+    (tmp_path / "9" / "cmdline").write_bytes(b"ld\0a.o\0")
+    assert reader([7]).by_pid[9].argv == ("ld", "a.o")  # an empty command line is not kept
+
     (tmp_path / "7" / "task" / "70" / "children").write_text("")
     assert sorted(reader([7]).by_pid) == [7]  # the thread's child is gone, and with it its tree
 
@@ -134,17 +140,37 @@ def test_tree_reader_follows_exec_of_a_real_process() -> None:
     try:
         reader = ProcessTreeReader()
         deadline = time.monotonic() + 10
-        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sh":
+        # a reading in the middle of exec sees the new name before the new arguments (not kept: read again)
+        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sh" or not info.argv:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert info.argv[:2] == ("sh", "-c")
         assert proc.stdin is not None
         proc.stdin.write(b"go\n")
         proc.stdin.flush()
-        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sleep":
+        while (info := reader([proc.pid]).get(proc.pid)) is None or info.comm != "sleep" or not info.argv:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert info.argv == ("sleep", "30")
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_process_states_of_real_and_odd_processes(tmp_path: Path) -> None:
+    """One letter per process that exists; a name holding ") " does not shift it; a vanished pid is absent."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        os.kill(child.pid, 19)  # SIGSTOP
+        deadline = time.monotonic() + 5
+        while process_states([child.pid]).get(child.pid) != "T" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process_states([os.getpid(), child.pid, 2**22 + 7]) == {os.getpid(): "R", child.pid: "T"}
+    finally:
+        child.kill()
+        child.wait()
+    (tmp_path / "5").mkdir()
+    (tmp_path / "5" / "stat").write_text("5 (a) S (b) Z 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77\n")
+    (tmp_path / "6").mkdir()
+    (tmp_path / "6" / "stat").write_text("6 (cut")
+    assert process_states([5, 6], proc=str(tmp_path)) == {5: "Z"}
