@@ -165,6 +165,11 @@ class ProcessFacts:
     def agent_alive(self) -> bool:
         return self.agent_pid is not None
 
+    def key(self) -> tuple[object, ...]:
+        """Every fact but the tools' CPU time (which moves whenever a tool runs): what a classification
+        of the pane depends on, cheap to compare cycle after cycle."""
+        return self.kind, self.agent_pid, self.stopped, self.shell_in_foreground, self.commands
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

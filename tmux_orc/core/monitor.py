@@ -273,8 +273,7 @@ class MonitorCore:
 
     def _classify(self, rec: AgentRecord, screen: str | None, now: float, report: CycleReport) -> None:
         # Tool CPU time moves whenever a tool runs: the stuck check reads it over a window, no compare.
-        facts = replace(rec.facts, tool_cpu_seconds=None)
-        inputs = (facts, rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
+        inputs = (rec.facts.key(), rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
         same_inputs = inputs == rec.inputs and not rec.hook_pending
         # the title may animate while working: screen_keys reads it without its spinner frame
