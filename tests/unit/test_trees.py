@@ -25,7 +25,7 @@ AGENT = ProcessInfo(pid=101, ppid=100, state="S", comm="claude", argv=("claude",
 
 def test_a_reading_holds_while_the_pane_looks_the_same_and_for_a_bounded_time() -> None:
     schedule = TreeSchedule()
-    schedule.store(PANE, FACTS, "S", now=0.0)
+    schedule.store(PANE, FACTS, {101: "S"}, now=0.0)
     assert schedule.candidates([PANE], 5.0, stuck_after=300.0) == {100: schedule.candidates([PANE], 0.0, 300.0)[100]}
     assert schedule.candidates([PANE], TREE_MAX_AGE, 300.0) == {}  # too old
     assert schedule.candidates([PANE], -1.0, 300.0) == {}  # a clock that went back
@@ -34,22 +34,28 @@ def test_a_reading_holds_while_the_pane_looks_the_same_and_for_a_bounded_time() 
     assert max_age(8.0) == 1.0  # a short stuck threshold: one tool-CPU sample's spacing
     schedule.expire(100)
     assert schedule.candidates([PANE], 1.0, 300.0) == {}
-    schedule.store(PANE, FACTS, "S", now=0.0)
+    schedule.store(PANE, FACTS, {101: "S"}, now=0.0)
     schedule.keep_only([])
     assert len(schedule) == 0
 
 
 def test_a_reading_holds_only_while_its_agent_is_in_the_same_condition() -> None:
     schedule = TreeSchedule()
-    schedule.store(PANE, FACTS, "S", now=0.0)
+    schedule.store(PANE, FACTS, {101: "S"}, now=0.0)
     other = replace(PANE, pane_pid=200, pane_id="%2")
-    schedule.store(other, ProcessFacts(kind="shell", agent_pid=None, commands=("bash",)), None, now=0.0)
+    schedule.store(other, ProcessFacts(kind="shell", agent_pid=None, commands=("bash",)), {}, now=0.0)
     candidates = schedule.candidates([PANE, other], 1.0, 300.0)
     assert probe_pids(candidates) == [101]
     assert still_holding(candidates, {101: "R"}).keys() == {100, 200}  # running or sleeping: alive
     for states in ({}, {101: "Z"}, {101: "T"}):  # gone, a zombie, stopped
         assert still_holding(candidates, states).keys() == {200}, states
     assert [condition(s) for s in (None, "X", "t", "D")] == ["gone", "gone", "stopped", "alive"]
+    # Codex: a node launcher (the agent) runs the native TUI, of the same kind: stopping either counts
+    schedule.store(PANE, replace(FACTS, kind="codex"), {101: "S", 102: "S"}, now=0.0)
+    candidates = schedule.candidates([PANE], 1.0, 300.0)
+    assert probe_pids(candidates) == [101, 102]
+    assert still_holding(candidates, {101: "S", 102: "T"}) == {}
+    assert still_holding(candidates, {101: "S", 102: "R"}).keys() == {100}
 
 
 def idle_screen() -> str:
@@ -70,6 +76,7 @@ class Pane:
     screen: str = field(default_factory=idle_screen)
     table: ProcessTable = field(default_factory=lambda: ProcessTable.from_processes([SHELL, AGENT]))
     agent_state: str | None = "S"
+    states: dict[int, str] | None = None  # per pid, instead of agent_state for all
     name: str = LEGACY
     reads: list[list[int]] = field(default_factory=list)
     probes: list[list[int]] = field(default_factory=list)
@@ -89,6 +96,8 @@ class Pane:
 
     def probe(self, pids: Sequence[int]) -> Mapping[int, str]:
         self.probes.append(list(pids))
+        if self.states is not None:
+            return {pid: self.states[pid] for pid in pids if pid in self.states}
         return {pid: self.agent_state for pid in pids if self.agent_state is not None}
 
 
@@ -161,6 +170,27 @@ def test_a_working_screen_frozen_for_a_quarter_of_the_threshold_has_its_tree_rea
         before = len(pane.reads)
         await cycles(core, now, 8)  # frozen from the first cycle: 26 s by the end
         assert len(pane.reads) - before >= 4
+
+    asyncio.run(scenario())
+
+
+def test_the_native_tui_under_a_launcher_is_probed_too() -> None:
+    """Codex's node launcher sleeps on while its native TUI (the same kind) is stopped: the probe
+    covers both, so the stop is seen at the next cycle."""
+
+    async def scenario() -> None:
+        launcher = ProcessInfo(pid=101, ppid=100, state="S", comm="node", argv=("node", "/usr/bin/codex"),
+                               pgrp=100, tpgid=100)
+        native = ProcessInfo(pid=102, ppid=101, state="S", comm="codex", argv=("/x/codex",), pgrp=100, tpgid=100)
+        pane = Pane(table=ProcessTable.from_processes([SHELL, launcher, native]), states={101: "S", 102: "S"})
+        core, now = make_core(pane)
+        await cycles(core, now, 2)
+        assert core.tracker.records["team:0.0"].facts.kind == "codex" and len(pane.reads) == 1
+        assert pane.states is not None
+        pane.states[102] = "T"
+        pane.table = ProcessTable.from_processes([SHELL, launcher, replace(native, state="T")])
+        await cycles(core, now, 1)
+        assert len(pane.reads) == 2 and core.tracker.records["team:0.0"].facts.stopped
 
     asyncio.run(scenario())
 

@@ -160,7 +160,7 @@ class MonitorCore:
             facts = kept.get(pane.pane_pid)
             if facts is None:
                 facts = find_agent(pane, table, self.catalog.patterns)
-                self.trees.store(pane, facts, table, now)
+                self.trees.store(pane, facts, table, self.catalog.patterns, now)
             rec = self._discover(pane, facts, now, report)
             if rec is not None:
                 agents.append(rec)

@@ -5,11 +5,12 @@ Rust and Go agents run a dozen): reading every tree at every cycle was a fifth o
 at 100 agents. Most trees say the same thing cycle after cycle. A pane's last facts are kept while
 tmux names the same foreground command for it (``pane_current_command``: an agent started in a shell,
 or one that exits or is stopped with ctrl-z in an interactive shell, changes it) and one read of the
-agent process's ``stat`` finds it in the same condition (alive, stopped, or gone: this catches an
-agent run by a script, whose foreground stays the script's). The tree is read again when:
+``stat`` of each of the agent program's own processes finds it in the same condition (alive, stopped,
+or gone: this catches an agent run by a script, whose foreground stays the script's, and a signal
+from elsewhere). The tree is read again when:
 
 - the pane is new, or its pid, its foreground command or its dead flag changed;
-- the agent process is gone, or stopped, or running again;
+- one of the agent program's own processes is gone, or stopped, or running again;
 - the last reading is :data:`TREE_MAX_AGE` seconds old, or ``stuck_after / SAMPLES_PER_WINDOW`` when
   that is shorter: a tool started below the agent, the tools' CPU time (a stale reading lags by at
   most one tool-CPU sample, :mod:`tmux_orc.detect.toolcpu`), an agent started by a script;
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 from tmux_orc.core.ports import ProcessProbe, ProcessReader
 from tmux_orc.core.tracker import AgentRecord
+from tmux_orc.detect.process import Patterns, own_processes
 from tmux_orc.detect.toolcpu import SAMPLES_PER_WINDOW
 from tmux_orc.model import PaneInfo, ProcessFacts, State
 from tmux_orc.procfs import ProcessTable
@@ -61,7 +63,7 @@ class Reading:
     dead: bool
     at: float
     facts: ProcessFacts
-    agent: str  # condition() of the agent process at the reading ("gone" when none ran)
+    agent: tuple[tuple[int, str], ...]  # the agent's own processes and their condition() at the reading
 
 
 class TreeSchedule:
@@ -86,11 +88,11 @@ class TreeSchedule:
                 out[pane.pane_pid] = last
         return out
 
-    def store(self, pane: PaneInfo, facts: ProcessFacts, agent_state: str | None, now: float) -> None:
-        """The facts a reading of the pane's tree gave at ``now``; ``agent_state``: the agent process's
-        state letter in that reading."""
-        agent = condition(agent_state) if facts.agent_pid is not None else "gone"
-        self._readings[pane.pane_pid] = Reading(pane.pane_id, pane.current_command, pane.dead, now, facts, agent)
+    def store(self, pane: PaneInfo, facts: ProcessFacts, agent: Mapping[int, str | None], now: float) -> None:
+        """The facts a reading of the pane's tree gave at ``now``; ``agent``: the state letter of each of
+        the agent program's own processes in that reading (:func:`~tmux_orc.detect.process.own_processes`)."""
+        conditions = tuple((pid, condition(state)) for pid, state in agent.items())
+        self._readings[pane.pane_pid] = Reading(pane.pane_id, pane.current_command, pane.dead, now, facts, conditions)
 
     def expire(self, pane_pid: int) -> None:
         """Read this pane's tree at the next cycle, however recent its reading."""
@@ -108,16 +110,16 @@ class TreeSchedule:
 
 def probe_pids(candidates: Mapping[int, Reading]) -> list[int]:
     """The agent processes to look at before keeping these readings."""
-    return [r.facts.agent_pid for r in candidates.values() if r.facts.agent_pid is not None]
+    return [pid for r in candidates.values() for pid, _condition in r.agent]
 
 
 def still_holding(candidates: Mapping[int, Reading], states: Mapping[int, str]) -> dict[int, ProcessFacts]:
-    """The facts of the readings whose agent process is in the condition it was in (``states``: the
-    probed processes' state letters, a missing pid being gone), by pane pid."""
+    """The facts of the readings whose agent processes are each in the condition they were in
+    (``states``: the probed processes' state letters, a missing pid being gone), by pane pid."""
     return {
         pane_pid: r.facts
         for pane_pid, r in candidates.items()
-        if r.facts.agent_pid is None or condition(states.get(r.facts.agent_pid)) == r.agent
+        if all(condition(states.get(pid)) == was for pid, was in r.agent)
     }
 
 
@@ -156,13 +158,14 @@ class PaneTrees:
         roots = [p.pane_pid for p in panes if p.pane_pid not in kept]
         return (self.read_processes(roots) if roots else ProcessTable.from_processes([])), kept
 
-    def store(self, pane: PaneInfo, facts: ProcessFacts, table: ProcessTable, now: float) -> None:
+    def store(self, pane: PaneInfo, facts: ProcessFacts, table: ProcessTable, patterns: Patterns, now: float) -> None:
         """The facts this cycle's reading gave for the pane (nothing is kept when its process was not
         in the reading: just born, or just gone)."""
         if self.probe_processes is None or not (pane.dead or table.get(pane.pane_pid) is not None):
             return
-        agent = table.get(facts.agent_pid) if facts.agent_pid is not None else None
-        self.schedule.store(pane, facts, agent.state if agent is not None else None, now)
+        own = {pid: info.state if (info := table.get(pid)) is not None else None
+               for pid in own_processes(pane, table, facts, patterns)}
+        self.schedule.store(pane, facts, own, now)
 
     def keep_only(self, pane_pids: Iterable[int]) -> None:
         """Forget the panes that are gone."""

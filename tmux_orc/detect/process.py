@@ -167,6 +167,17 @@ def find_agent(pane: PaneInfo, table: ProcessTable, patterns: Patterns | None = 
     )
 
 
+def own_processes(pane: PaneInfo, table: ProcessTable, facts: ProcessFacts,
+                  patterns: Patterns | None = None) -> tuple[int, ...]:
+    """The pids of the agent program's own processes in the pane's tree: the agent's, then each of its
+    kind (Codex's native TUI below its node launcher), whose stopping or exit stops the agent."""
+    if facts.agent_pid is None:
+        return ()
+    patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
+    same = [p.pid for p in _tree(pane, table) if p.pid != facts.agent_pid and program_kind(p, patterns) == facts.kind]
+    return (facts.agent_pid, *same)
+
+
 def foreground_command(pane: PaneInfo, table: ProcessTable) -> str | None:
     """Name of the pane's foreground process-group leader (for crash details), if known."""
     tree = _tree(pane, table)
