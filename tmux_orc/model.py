@@ -199,6 +199,12 @@ class Observation:
     unchanged_since: float  # unix time since when the live region has not changed
     tools: ToolTrack | None = None  # recent CPU time of the agent's tools (detect.toolcpu)
 
+    def again(self, at: float, tools: ToolTrack | None, unchanged_since: float | None = None) -> Observation:
+        """The same verdict on a later look (``dataclasses.replace`` costs several times more, for
+        every agent at every cycle)."""
+        since = self.unchanged_since if unchanged_since is None else unchanged_since
+        return Observation(at, self.verdict, self.screen_hash, since, tools)
+
 
 @dataclass(frozen=True, slots=True)
 class AgentEvent:

@@ -169,3 +169,16 @@ def test_a_cycle_over_many_agents_lets_the_event_loop_turn() -> None:
         assert all(len(set(batch)) == 1 for batch in batches)  # a batch runs in one go
         firsts = [batch[0] for batch in batches]
         assert firsts == sorted(firsts) and len(set(firsts)) == len(batches)  # the loop turned in between
+
+
+def test_an_observation_seen_again_is_the_copy_replace_would_make() -> None:
+    """``Observation.again`` builds the later look directly; it must equal ``dataclasses.replace``."""
+    from dataclasses import replace
+
+    from tmux_orc.model import Observation, ToolTrack, Verdict
+
+    prev = Observation(at=1.0, verdict=Verdict(State.IDLE, "d", "r", ("e",)), screen_hash=7, unchanged_since=0.5,
+                       tools=ToolTrack(9, ((1.0, 2.0),)))
+    tools = ToolTrack(9, ((1.0, 2.0), (3.0, 2.5)))
+    assert prev.again(3.0, tools) == replace(prev, at=3.0, tools=tools)
+    assert prev.again(3.0, None, unchanged_since=2.0) == replace(prev, at=3.0, tools=None, unchanged_since=2.0)

@@ -287,7 +287,7 @@ class MonitorCore:
         ):
             # Same screen, same facts, and a state no clock can change: the verdict stands.
             tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
-            observation = replace(prev, at=now, tools=tools)
+            observation = prev.again(now, tools)
             report.classify_skipped += 1
         elif kept is not None:
             observation = kept
@@ -355,7 +355,7 @@ class MonitorCore:
         rec.keys = keys
         rec.hash_stale = rec.hash_stale or progressed
         tools = toolcpu.record(prev.tools, rec.facts, now, self.settings.stuck_after)
-        return replace(prev, at=now, tools=tools, unchanged_since=since)
+        return prev.again(now, tools, unchanged_since=since)
 
     # --- readings between cycles (driven by tmux's change notifications, see core.follow) ----------
     def followable(self, rec: AgentRecord) -> bool:

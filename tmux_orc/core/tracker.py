@@ -168,11 +168,14 @@ class StateTracker:
         if facts.agent_pid is not None and rec.facts.agent_pid != facts.agent_pid:
             rec.first_seen = now  # a (re)started agent program: it gets its starting time again
         rec.facts = facts
-        kind = kind if kind not in (Kind.SHELL, Kind.UNKNOWN) else rec.view.kind  # remember what ran here
-        rec.view = replace(
-            rec.view, role=role, kind=kind, window=pane.window_name, session=pane.session, strategy=strategy,
-            last_activity=max(rec.view.last_activity, pane.window_activity),
-        )
+        view = rec.view
+        kind = kind if kind not in (Kind.SHELL, Kind.UNKNOWN) else view.kind  # remember what ran here
+        activity = max(view.last_activity, pane.window_activity)
+        if (view.role, view.kind, view.window, view.session, view.strategy, view.last_activity) != (
+            role, kind, pane.window_name, pane.session, strategy, activity
+        ):  # the same view is kept as it is: a copy of it for every agent at every cycle cost more
+            rec.view = replace(view, role=role, kind=kind, window=pane.window_name, session=pane.session,
+                               strategy=strategy, last_activity=activity)
         return rec, False
 
     def remove_missing(self, present: set[str]) -> list[AgentView]:
