@@ -93,12 +93,14 @@ class Connection:
         however many ``%output`` lines tmux writes."""
         rest = b""
         while chunk := await stdout.read(LINE_LIMIT):
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
+            data = rest + chunk
+            end = data.rfind(b"\n")  # what follows the last newline waits for the next chunk
+            rest = data[end + 1 :]
             if len(rest) > LINE_LIMIT:
                 raise ValueError("line from tmux too long")
-            for raw in lines:
-                if not self._line(raw.decode("utf-8", "replace")):
+            # one decode for every whole line at once (a newline is never inside a UTF-8 sequence)
+            for line in data[:end].decode("utf-8", "replace").split("\n") if end >= 0 else ():
+                if not self._line(line):
                     return
             if pause is not None:
                 self.stdout_transport.pause_reading()
