@@ -18,7 +18,8 @@ directories pointed at private ones) watches them, and the script measures from 
   pane and capturing all of them, pipelined, as ``cycle_bench.py`` does).
 - memory: the daemon's RSS, and its growth per agent over the smallest size of the run.
 - ``GetStatus`` p99 while it monitors, and the cycle with 2,000 extra idle processes on the host (the
-  median of the cycles with them, against the median of as many cycles just before and just after).
+  median of the cycles with them against the median of those without, in ``PROCESS_ROUNDS`` alternated
+  rounds of ``--loaded-cycles`` cycles each, and one more round without).
 
 ``--code DIR,DIR`` runs the daemon from other checkouts (``DIR`` holds a ``tmux_orc`` package; ``.``
 is this one), interleaved on the same agents, ``--repeat`` times each: before/after comparisons on a
@@ -322,6 +323,9 @@ async def probe_spinner_latency(watcher: Watcher, workdir: Path, spinners: list[
     return latencies
 
 
+PROCESS_ROUNDS = 3  # rounds of cycles without, then with, the extra host processes
+
+
 def spawn_idle(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(["sleep", "100000"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
             for _ in range(count)]
@@ -381,17 +385,21 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
             latencies_ms.append((time.perf_counter() - t0) * 1000)
         row["GetStatus p99 ms"] = f"{percentile(latencies_ms, 0.99):.2f}"
         row["rss MB"] = f"{rss_kb(daemon.pid) / 1024:.1f}"
-        before = await wait_cycles(watcher, args.loaded_cycles, 60)
-        idle = spawn_idle(args.host_processes)
-        try:
+        # Rounds without and with the extra processes, alternated (and a last one without): the machine's
+        # drift over a minute or two moves the cycle as much as anything, and falls on both sides alike.
+        unloaded, loaded = [], []
+        for _round in range(PROCESS_ROUNDS):
+            unloaded += await wait_cycles(watcher, args.loaded_cycles, 60)
+            idle = spawn_idle(args.host_processes)
+            try:
+                await wait_cycles(watcher, 1, 30)
+                loaded += await wait_cycles(watcher, args.loaded_cycles, 60)
+            finally:
+                stop_all(idle)
             await wait_cycles(watcher, 1, 30)
-            loaded = await wait_cycles(watcher, args.loaded_cycles, 60)
-        finally:
-            stop_all(idle)
-        await wait_cycles(watcher, 1, 30)
-        after = await wait_cycles(watcher, args.loaded_cycles, 60)
-        if loaded and before + after:
-            base = percentile(before + after, 0.5)  # the cycles just before and just after, as one
+        unloaded += await wait_cycles(watcher, args.loaded_cycles, 60)
+        if loaded and unloaded:
+            base = percentile(unloaded, 0.5)
             with_procs = percentile(loaded, 0.5)
             change = 100 * (with_procs / base - 1)
             row[f"cycle p50 +{args.host_processes} procs ms"] = f"{with_procs:.1f} ({change:+.0f}%)"
