@@ -31,6 +31,7 @@ from tmux_orc.tmux.quoting import pane_target, quote
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
 PaneKey = tuple[float, int, int, str, str, bool, bool]
+PARSE_BATCH = 100  # rows of list-panes parsed between turns of the event loop
 _FRAME_LIKE = ("%begin ", "%end ", "%error ")  # screen lines tmux -C could be taken to frame a reply with
 OUT_OF_STEP = "control replies out of step (a pane printed control-mode lines?); connection made again"
 
@@ -64,7 +65,12 @@ class _Seen:
 async def list_panes(client: ControlClient, timeout: float | None = None) -> list[PaneInfo]:
     """Every pane of the server (``list-panes -a``) over the control connection."""
     lines = await client.command(f"list-panes -a -F {quote(PANE_FORMAT)}", timeout)
-    return parse_pane_lines(lines)
+    panes: list[PaneInfo] = []
+    for start in range(0, len(lines), PARSE_BATCH):
+        if start:
+            await asyncio.sleep(0)  # hundreds of rows: clients' calls are answered between batches
+        panes += parse_pane_lines(lines[start : start + PARSE_BATCH])
+    return panes
 
 
 def screen_text(lines: list[str]) -> str:

@@ -17,6 +17,7 @@ from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable, clean_environment
 
 log = logging.getLogger(__name__)
 
+YIELD_LINES = 200  # lines handled between turns of the event loop
 LINE_LIMIT = 1 << 22  # longest line read from tmux (a capture of a very wide pane)
 _STDERR_LINES = 5
 
@@ -99,7 +100,9 @@ class Connection:
             if len(rest) > LINE_LIMIT:
                 raise ValueError("line from tmux too long")
             # one decode for every whole line at once (a newline is never inside a UTF-8 sequence)
-            for line in data[:end].decode("utf-8", "replace").split("\n") if end >= 0 else ():
+            for index, line in enumerate(data[:end].decode("utf-8", "replace").split("\n") if end >= 0 else ()):
+                if index and index % YIELD_LINES == 0:
+                    await asyncio.sleep(0)  # a long reply (list-panes of 500 panes) lets clients' calls in
                 if not self._line(line):
                     return
             if pause is not None:
