@@ -31,14 +31,12 @@ from dataclasses import dataclass
 
 from tmux_orc.core.ports import ProcessProbe, ProcessReader
 from tmux_orc.core.tracker import AgentRecord
-from tmux_orc.detect.process import Patterns, own_processes
+from tmux_orc.detect.process import GONE_STATES, STOPPED_STATES, Patterns, own_processes
 from tmux_orc.detect.toolcpu import SAMPLES_PER_WINDOW
 from tmux_orc.model import PaneInfo, ProcessFacts, State
 from tmux_orc.procfs import ProcessTable
 
 TREE_MAX_AGE = 10.0  # seconds a pane's tree is trusted while nothing above says it changed
-_GONE = frozenset({"Z", "X", "x"})
-_STOPPED = frozenset({"T", "t"})
 FROZEN_CHECKED = frozenset({State.WORKING, State.STUCK})  # states whose frozen screen weighs the tools' CPU
 
 
@@ -49,9 +47,9 @@ def max_age(stuck_after: float) -> float:
 
 def condition(state: str | None) -> str:
     """``gone``, ``stopped`` or ``alive``: what a process's state letter (None: no such process) says."""
-    if state is None or state in _GONE:
+    if state is None or state in GONE_STATES:
         return "gone"
-    return "stopped" if state in _STOPPED else "alive"
+    return "stopped" if state in STOPPED_STATES else "alive"
 
 
 @dataclass(frozen=True, slots=True)

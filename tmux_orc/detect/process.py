@@ -22,8 +22,8 @@ SHELLS: frozenset[str] = frozenset({"bash", "zsh", "sh", "dash", "fish", "ksh", 
 
 _INTERPRETER = re.compile(r"^(?:node|nodejs|bun|deno|python(?:\d+(?:\.\d+)?)?|pypy\d*)$")
 _SCRIPT_SUFFIX = re.compile(r"\.(?:js|mjs|cjs|ts|py)$")
-_ALIVE_EXCLUDED = frozenset({"Z", "X", "x"})
-_STOPPED = frozenset({"T", "t"})
+GONE_STATES = frozenset({"Z", "X", "x"})  # /proc state letters of a process that is no more (zombie, dead)
+STOPPED_STATES = frozenset({"T", "t"})  # stopped by a signal (SIGSTOP, ctrl-z) or by a tracer
 
 
 def _basename(path: str) -> str:
@@ -108,7 +108,7 @@ def _shell_in_foreground(tree: list[ProcessInfo]) -> bool:
     foreground = tree[0].tpgid
     if foreground <= 0:
         return False
-    members = [proc for proc in tree if proc.pgrp == foreground and proc.state not in _ALIVE_EXCLUDED]
+    members = [proc for proc in tree if proc.pgrp == foreground and proc.state not in GONE_STATES]
     return bool(members) and all(is_shell(proc) for proc in members)
 
 
@@ -137,13 +137,13 @@ def find_agent(pane: PaneInfo, table: ProcessTable, patterns: Patterns | None = 
         kind = program_kind(proc, patterns)
         if kind is None:
             continue
-        if proc.state in _ALIVE_EXCLUDED:
+        if proc.state in GONE_STATES:
             dead_kind = dead_kind or kind
             continue
         # Stopped: the agent program or any of its own processes (Codex's node launcher runs a native
         # TUI below it; stopping the TUI freezes the agent while the launcher sleeps on).
-        stopped = proc.state in _STOPPED or any(
-            p.state in _STOPPED and program_kind(p, patterns) == kind for p in tree if p.pid != proc.pid
+        stopped = proc.state in STOPPED_STATES or any(
+            p.state in STOPPED_STATES and program_kind(p, patterns) == kind for p in tree if p.pid != proc.pid
         )
         return ProcessFacts(
             kind=kind,
@@ -152,10 +152,10 @@ def find_agent(pane: PaneInfo, table: ProcessTable, patterns: Patterns | None = 
             commands=commands,
             tool_cpu_seconds=_tool_cpu(proc, kind, table, patterns),
         )
-    shells = [proc for proc in tree if is_shell(proc) and proc.state not in _ALIVE_EXCLUDED]
+    shells = [proc for proc in tree if is_shell(proc) and proc.state not in GONE_STATES]
     if dead_kind is not None:
         kind = dead_kind
-    elif shells and all(is_shell(proc) for proc in tree if proc.state not in _ALIVE_EXCLUDED):
+    elif shells and all(is_shell(proc) for proc in tree if proc.state not in GONE_STATES):
         kind = str(Kind.SHELL)
     else:
         kind = str(Kind.UNKNOWN)
