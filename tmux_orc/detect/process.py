@@ -142,9 +142,8 @@ def find_agent(pane: PaneInfo, table: ProcessTable, patterns: Patterns | None = 
             continue
         # Stopped: the agent program or any of its own processes (Codex's node launcher runs a native
         # TUI below it; stopping the TUI freezes the agent while the launcher sleeps on).
-        stopped = proc.state in STOPPED_STATES or any(
-            p.state in STOPPED_STATES and program_kind(p, patterns) == kind for p in tree if p.pid != proc.pid
-        )
+        stopped = proc.state in STOPPED_STATES or any(p.state in STOPPED_STATES
+                                                      for p in _same_kind(tree, proc.pid, kind, patterns))
         return ProcessFacts(
             kind=kind,
             agent_pid=proc.pid,
@@ -174,8 +173,12 @@ def own_processes(pane: PaneInfo, table: ProcessTable, facts: ProcessFacts,
     if facts.agent_pid is None:
         return ()
     patterns = BUILTIN_CATALOG.patterns if patterns is None else patterns
-    same = [p.pid for p in _tree(pane, table) if p.pid != facts.agent_pid and program_kind(p, patterns) == facts.kind]
-    return (facts.agent_pid, *same)
+    return (facts.agent_pid, *(p.pid for p in _same_kind(_tree(pane, table), facts.agent_pid, facts.kind, patterns)))
+
+
+def _same_kind(tree: list[ProcessInfo], agent_pid: int, kind: str, patterns: Patterns) -> list[ProcessInfo]:
+    """The processes of the tree, the agent's own aside, that run the same agent program."""
+    return [p for p in tree if p.pid != agent_pid and program_kind(p, patterns) == kind]
 
 
 def foreground_command(pane: PaneInfo, table: ProcessTable) -> str | None:
