@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from tmux_orc.config import Settings
+from tmux_orc.core.capture import capture_screens
 from tmux_orc.core.crosscheck import LegacyCrossCheck, SamplePlan
 from tmux_orc.core.events import AgentAppeared, AgentUpdated, AgentVanished, EventHub, StatusChanged
 from tmux_orc.core.hooks import HookInbox
@@ -20,7 +21,7 @@ from tmux_orc.core.ports import Clock, PaneIOError, PaneSource, ProcessProbe, Pr
 from tmux_orc.core.report import CycleReport as CycleReport
 from tmux_orc.core.report import unique_panes
 from tmux_orc.core.rollout import LEGACY
-from tmux_orc.core.strategy import CaptureResult, MonitoringStrategy
+from tmux_orc.core.strategy import MonitoringStrategy
 from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
 from tmux_orc.core.trees import PaneTrees
 from tmux_orc.detect import toolcpu
@@ -93,6 +94,10 @@ class MonitorCore:
         self.on_meaning_changed: Callable[[str], None] | None = None  # pane id whose observed state changed
         self.watching: Callable[[], set[str]] = set  # session ids whose panes' changes are followed now
         self.rereads = 0
+        # panes whose last reading failed (a capture timed out under load): read by the next cycle even
+        # when the change feed follows them, since the change that asked for the reading is not seen again
+        self.unread: set[str] = set()
+        self._watched: set[str] = set()  # sessions the change feed followed at the last cycle
         self.trees = PaneTrees(read_processes, probe_processes)  # which trees a cycle reads (core.trees)
 
     # --- the cycle -------------------------------------------------------------------------------
@@ -165,6 +170,7 @@ class MonitorCore:
             if rec is not None:
                 agents.append(rec)
         self.trees.keep_only(p.pane_pid for p in panes)
+        self.unread.intersection_update(p.pane_id for p in panes)
         present = {rec.view.id for rec in agents}
         for view in self.tracker.remove_missing(present):
             report.vanished.append(view)
@@ -175,10 +181,13 @@ class MonitorCore:
         full = self._full_refresh_countdown <= 0
         if full:
             self._full_refresh_countdown = self.settings.full_refresh_every
-        watched = self.watching()
         # A pane the change feed follows is read the moment it prints news (core.follow): between full
-        # refreshes the cycle leaves it out, and its verdict stands on the last reading.
-        todo = agents if full else [r for r in agents if not (self.followable(r) and r.pane.session_id in watched)]
+        # refreshes the cycle leaves it out, and its verdict stands on the last reading. Only once its
+        # session was followed at the last cycle too: what it drew before the feed attached is read here.
+        now_watched = set(self.watching())
+        watched, self._watched = now_watched & self._watched, now_watched
+        todo = agents if full else [r for r in agents if not (self.followable(r) and r.pane.session_id in watched)
+                                    or r.pane.pane_id in self.unread]
         screens = await self._capture(todo, report, full=full)
         phase("capture")
         for index, rec in enumerate(agents):
@@ -206,50 +215,12 @@ class MonitorCore:
             self.hub.emit(AgentAppeared(rec.view))
         return rec
 
-    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport,
-                       full: bool | None = None) -> dict[str, str]:
-        """Screens of the agents' panes, each group captured by its strategy, groups concurrently.
-
-        ``full`` None: every ``full_refresh_every`` cycles all panes, else those that may have changed."""
-        groups: dict[str, list[PaneInfo]] = {}
-        for rec in agents:
-            if not rec.pane.dead:
-                groups.setdefault(rec.view.strategy, []).append(rec.pane)
-        if full is None:
-            self._full_refresh_countdown -= 1
-            full = self._full_refresh_countdown <= 0
-            if full:
-                self._full_refresh_countdown = self.settings.full_refresh_every
-
-        async def run(name: str, panes: list[PaneInfo]) -> tuple[str, CaptureResult | BaseException, float]:
-            t0 = time.perf_counter()
-            budget = self.settings.command_timeout * 2 + 0.05 * len(panes)
-            try:
-                result: CaptureResult | BaseException = await asyncio.wait_for(
-                    self.strategies[name].capture(panes, full=full), budget
-                )
-            except Exception as exc:  # a strategy (maybe a plugin) failing must not stop the cycle
-                log.debug("strategy %s raised", name, exc_info=exc)  # the traceback, for whoever debugs it
-                result = exc
-            return name, result, (time.perf_counter() - t0) * 1000.0
-
-        screens: dict[str, str] = {}
-        outcomes = await asyncio.gather(*(run(n, p) for n, p in groups.items()))
-        for name, result, ms in outcomes:
-            report.strategy_ms[name] = ms
-            if isinstance(result, BaseException):
-                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(groups[name])
-                report.errors.append(f"strategy {name}: {type(result).__name__}: {result}")
-                log.warning("strategy %s failed: %s: %s", name, type(result).__name__, result)
-                continue
-            if not isinstance(result, CaptureResult):
-                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(groups[name])
-                report.errors.append(f"strategy {name}: returned {type(result).__name__}, not a CaptureResult")
-                continue
-            screens.update(result.screens)
-            report.captured += len(result.screens)
-            if result.errors:
-                report.strategy_errors[name] = report.strategy_errors.get(name, 0) + len(result.errors)
+    async def _capture(self, agents: Sequence[AgentRecord], report: CycleReport, *, full: bool) -> dict[str, str]:
+        """Screens of the agents' panes (:func:`~tmux_orc.core.capture.capture_screens`); the panes whose
+        reading failed are kept :attr:`unread` until one succeeds."""
+        screens, failed = await capture_screens(self.strategies, agents, report, full=full,
+                                                command_timeout=self.settings.command_timeout)
+        self.unread = (self.unread - screens.keys()) | failed
         return screens
 
     def _context(self, rec: AgentRecord, now: float) -> DetectContext:
