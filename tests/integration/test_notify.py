@@ -147,3 +147,33 @@ async def test_few_spinners_stream_and_a_dialog_over_one_is_read_at_once(
         assert time.monotonic() - t0 < 2.0  # as it comes (a held pane would wait out its hold)
     finally:
         await watch.close()
+
+
+@run_async
+async def test_a_feed_attached_again_reports_its_followed_panes(tmux_srv: TmuxTestServer, tmp_path: Path) -> None:
+    """A change drawn while the session's output client was gone (its tmux -C died) reached no one:
+    once attached again, the feed reports every followed pane, to be read."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    ask = f"read x < {fifo}; echo Do you want to proceed; sleep 600"
+    asker = tmux_srv.new_session("a", "ask", f"sh -c {quote(ask)}")
+    watch = OutputWatch(str(tmux_srv.socket))
+    try:
+        sid = session_id(tmux_srv, "a")
+        await watch.watch({sid}, {asker})
+        await quiet(watch)
+        conn = watch._clients[sid]._conn
+        assert conn is not None
+        conn.proc.kill()  # the tmux -C process this feed started
+        for _ in range(100):
+            if not watch._clients[sid].connected:
+                break
+            await asyncio.sleep(0.05)
+        assert not watch._clients[sid].connected
+        await asyncio.to_thread(fifo.write_text, "\n")  # drawn while no output client is attached
+        await asyncio.sleep(0.3)
+        await watch.watch({sid}, {asker})
+        assert watch.sessions == {sid}
+        assert asker in await next_change(watch)
+    finally:
+        await watch.close()

@@ -70,3 +70,21 @@ def test_frames_stream_until_the_budget_is_exceeded_then_are_held_a_while() -> N
     flow.follow({"%1"})
     flow.output("%9", news=False, now=1.0, hold=False)  # no agent there: held for good all the same
     assert flow.take_pauses() == ["%9"]
+
+
+def test_panes_whose_continue_failed_are_continued_again_and_read() -> None:
+    """A continue that tmux may not have carried out (it failed or timed out) must not leave a pane
+    paused for good: the pane counts as held until the retry, then is let go and listened to."""
+    flow = PaneFlow(hold=1.0, quiet=0.3, slack=0.0)
+    flow.follow({"%1", "%2"})
+    flow.output("%1", news=False, now=10.0)
+    assert flow.take_pauses() == ["%1"]
+    assert flow.due(11.0) == ["%1"]  # let go: the continue is sent ... and fails
+    flow.retry(["%1", "%9"], at=11.5)  # %9 is no agent's: it stays as it is
+    assert flow.is_held("%1") and not flow.is_held("%9") and flow.unsure() == {"%1"}
+    assert flow.silent(11.4) == []  # not listened to while it may still be paused
+    assert flow.next_at() == 11.5
+    assert flow.due(11.5) == ["%1"]  # continued again
+    assert flow.silent(11.8) == ["%1"]  # and read if it prints nothing: what it drew was dropped
+    flow.retry(["%2"], at=20.0)  # a failed continue before a reading: held until the retry too
+    assert flow.release({"%2"}) == ["%2"]  # a reading continues it first anyway

@@ -121,6 +121,16 @@ class PaneFlow:
                 out.append(pane)
         return sorted(out)
 
+    def retry(self, panes: Iterable[str], at: float) -> None:
+        """tmux may not have continued these panes (the command failed or timed out): count them held
+        until ``at``, when :meth:`due` lets them go again, and unsure (their output may be dropped)."""
+        for pane in panes:
+            if self.followed is not None and pane not in self.followed:
+                continue
+            self.listening.pop(pane, None)
+            self.held[pane] = min(at, self.held.get(pane, at))
+            self._unsure.add(pane)
+
     def due(self, now: float) -> list[str]:
         """Held panes whose hold ends now (or within ``slack``): to continue, then listen to."""
         out = sorted(pane for pane, until in self.held.items() if until <= now + self.slack)

@@ -46,6 +46,7 @@ from tmux_orc.tmux.runner import TMUX, TmuxError
 log = logging.getLogger(__name__)
 
 COALESCE = 0.1  # seconds from a pane's first change to its reading (changes meanwhile share it)
+RETRY_CONTINUE = 0.5  # seconds before panes whose continue failed are continued again
 PAUSE_BATCH = 0.05  # seconds spinner frames gather before one command pauses all their panes
 MAX_FINGERPRINTS = 64  # per pane; a pane printing ever new text is simply read each time
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
@@ -120,13 +121,18 @@ class OutputWatch:
             self._flows[sid] = PaneFlow(self.hold, self.quiet)
         await asyncio.gather(*(client.ensure_connected() for client in self._clients.values()
                                if not client.connected))
+        reattached = False
         for sid, client in self._clients.items():
             if client.connected and self._generations.get(sid) != client.generation:
                 if sid in self._generations:  # re-attached (maybe to another server): pane ids start over
                     self._seen.clear()
+                    reattached = True
                 self._generations[sid] = client.generation
                 self._flows[sid].reset()  # a new client: tmux holds nothing back for it
         self._followed = None if panes is None else set(panes)
+        if reattached:
+            for pane in self._followed or ():
+                self._mark(pane)  # what was drawn while no client was attached was reported by no one
         if self.flow_control:
             back = {sid: flow.follow(self._followed) for sid, flow in self._flows.items()}
             await self._continue_all(back)
@@ -280,8 +286,14 @@ class OutputWatch:
         args = " ".join(f"-A {quote(pane + ':' + action)}" for pane in panes)
         try:
             await client.command(f"refresh-client {args}")
-        except (TmuxError, TimeoutError) as exc:  # gone or slow: the next connection starts afresh
+        except (TmuxError, TimeoutError) as exc:  # gone (the next connection starts afresh) or slow
             log.debug("refresh-client -A ...:%s for %d panes failed: %s", action, len(panes), exc)
+            flow = self._flows.get(session)
+            if action == "continue" and flow is not None and client.connected:
+                # tmux may still hold them back (a command waiting for a slot was never sent): a pane
+                # left paused would show no change again; continue them once more a little later
+                flow.retry(panes, time.monotonic() + RETRY_CONTINUE)
+                self._pace.set()
 
     def _spawn(self, coro: object) -> None:
         assert asyncio.iscoroutine(coro)
