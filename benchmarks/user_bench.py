@@ -17,9 +17,12 @@ directories pointed at private ones) watches them, and the script measures from 
   PropertiesChanged), against the floor measured in the same run (one control-mode client listing every
   pane and capturing all of them, pipelined, as ``cycle_bench.py`` does).
 - memory: the daemon's RSS, and its growth per agent over the smallest size of the run.
-- ``GetStatus`` p99 while it monitors, and the cycle with 2,000 extra idle processes on the host (the
-  median of the cycles with them against the median of those without, in ``PROCESS_ROUNDS`` alternated
-  rounds of ``--loaded-cycles`` cycles each, and one more round without).
+- ``GetStatus`` p99 while it monitors, beside two floors measured in turn with it: ``Ping`` p99 (the
+  daemon's event loop answers it without tmux-orc's code) and ``bus floor`` p99 (the bus answers
+  itself), so that what the host's load costs every call is told apart from what the daemon adds.
+- the cycle with 2,000 extra idle processes on the host (the median of the cycles with them against
+  the median of those without, in ``PROCESS_ROUNDS`` alternated rounds of ``--loaded-cycles`` cycles
+  each, and one more round without).
 
 ``--code DIR,DIR`` runs the daemon from other checkouts (``DIR`` holds a ``tmux_orc`` package; ``.``
 is this one), interleaved on the same agents, ``--repeat`` times each: before/after comparisons on a
@@ -378,12 +381,9 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
         floor = await measure_naive(bench, argparse.Namespace(cycles=10))
         row["floor p95 ms"] = floor["naive ms p95"]
         row["cycle/floor"] = f"{cycle_p95 / max(0.01, float(floor['naive ms p95'])):.1f}x"
-        latencies_ms = []
-        for _ in range(200):
-            t0 = time.perf_counter()
-            await call(bus, "GetStatus")
-            latencies_ms.append((time.perf_counter() - t0) * 1000)
-        row["GetStatus p99 ms"] = f"{percentile(latencies_ms, 0.99):.2f}"
+        round_trips = await call_latencies(bus)
+        for name, column in LATENCY_COLUMNS.items():
+            row[column] = f"{percentile(round_trips[name], 0.99):.2f}"
         row["rss MB"] = f"{rss_kb(daemon.pid) / 1024:.1f}"
         # Rounds without and with the extra processes, alternated (and a last one without): the machine's
         # drift over a minute or two moves the cycle as much as anything, and falls on both sides alike.
@@ -459,9 +459,41 @@ async def run(args: argparse.Namespace) -> list[dict[str, str]]:
     return rows
 
 
+STATUS_CALLS = 200  # of each kind, interleaved
+LATENCY_COLUMNS = {"GetStatus": "GetStatus p99 ms", "Ping": "Ping p99 ms", "bus": "bus floor p99 ms"}
+
+
+def latency_probe(kind: str) -> Message:
+    """A call of one kind: ``GetStatus``; ``Ping`` (``org.freedesktop.DBus.Peer.Ping`` to the daemon,
+    answered by the D-Bus library on the daemon's event loop without any of tmux-orc's code: what the
+    loop and the host's scheduler add); ``bus`` (``GetId`` answered by the bus itself: the floor any
+    call pays on this host, under its load)."""
+    if kind == "GetStatus":
+        return Message(destination=names.BUS_NAME, path=names.OBJECT_PATH, interface=names.INTERFACE,
+                       member="GetStatus")
+    if kind == "Ping":
+        return Message(destination=names.BUS_NAME, path=names.OBJECT_PATH, interface="org.freedesktop.DBus.Peer",
+                       member="Ping")
+    return Message(destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
+                   interface="org.freedesktop.DBus", member="GetId")
+
+
+async def call_latencies(bus: MessageBus, calls: int = STATUS_CALLS) -> dict[str, list[float]]:
+    """Round trips (ms) of each :func:`latency_probe` kind, one of each in turn, ``calls`` times."""
+    out: dict[str, list[float]] = {kind: [] for kind in LATENCY_COLUMNS}
+    for _ in range(calls):
+        for kind, samples in out.items():
+            t0 = time.perf_counter()
+            reply = await bus.call(latency_probe(kind))
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert reply is not None and reply.message_type is not MessageType.ERROR, (kind, reply and reply.body)
+    return out
+
+
 MEDIAN_COLUMNS = ("CPU % of a core (daemon + tmux extra)", "daemon %", "tmux extra %", "change->signal p50 s",
                   "change->signal p95 s", "dialog over spinner p50 s", "dialog over spinner p95 s", "floor p95 ms",
-                  "GetStatus p99 ms", "rss MB", "procs change %", "tmux baseline %", "load")
+                  "GetStatus p99 ms", "Ping p99 ms", "bus floor p99 ms", "rss MB", "procs change %",
+                  "tmux baseline %", "load")
 
 
 def medians(rows: list[dict[str, str]]) -> list[dict[str, str]]:
