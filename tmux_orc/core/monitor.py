@@ -170,7 +170,8 @@ class MonitorCore:
             if rec is not None:
                 agents.append(rec)
         self.trees.keep_only(p.pane_pid for p in panes)
-        self.unread.intersection_update(p.pane_id for p in panes)
+        if self.unread:  # mostly empty: no pass over every pane for it
+            self.unread.intersection_update(p.pane_id for p in panes)
         present = {rec.view.id for rec in agents}
         for view in self.tracker.remove_missing(present):
             report.vanished.append(view)
