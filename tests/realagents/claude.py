@@ -14,12 +14,12 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, wait_proc_state
-from tests.realagents.shots import Look, Shot, live_facts, shoot, watch, watch_until_frozen
+from tests.realagents.shots import Look, Shot, last_look_shot, live_facts, shoot, watch, watch_until_frozen
 from tmux_orc.model import State
 
 CLAUDE_2 = "2.1.330"  # pinned in scripts/install-agents
@@ -375,8 +375,9 @@ def stalled_stream(lab: ClaudeLab, seconds: float = 5.0) -> Shot:
         time.sleep(2.0)
     time.sleep(1.0)  # let its token counter finish counting up
     history = watch(agent.pane, seconds)
-    shot = agent.shot("stalled-stream", State.STUCK, "spinner whose clock ticks while no token arrives")
-    return replace(shot, history=history)
+    return last_look_shot(
+        history, "stalled-stream", State.STUCK, agent.started_at, "spinner whose clock ticks while no token arrives"
+    )
 
 
 SPIN = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end:\n    pass\n"
@@ -403,8 +404,8 @@ def silent_tool(lab: ClaudeLab, seconds: float = 4.0, attempts: int = 3) -> Shot
         agent.wait_ready(timeout=45)  # the tool ends 30 s after it started, then the answer comes
     else:
         raise AssertionError(f"the tool got {share:.0%} of a CPU while watched, {attempts} times: a starved machine")
-    shot = agent.shot("silent-tool", State.WORKING, "spinner frozen but for its clock while `python3 spin.py` computes")
-    return replace(shot, history=history)
+    note = "spinner frozen but for its clock while `python3 spin.py` computes"
+    return last_look_shot(history, "silent-tool", State.WORKING, agent.started_at, note)
 
 
 def _run_spin(lab: ClaudeLab, agent: ClaudeAgent, seconds: float) -> tuple[Look, ...]:

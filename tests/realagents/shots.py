@@ -90,6 +90,16 @@ def watch_until_frozen(pane: Pane, frozen: float, limit: float = 30.0, every: fl
     return tuple(looks)
 
 
+def last_look_shot(looks: tuple[Look, ...], scenario: str, label: State, started_at: float, note: str = "") -> Shot:
+    """The last of ``looks`` as the shot and the others as its history: the moment a watch ended on is
+    the moment shown (a capture taken after it may already show a passing notice come or go, such as
+    Claude Code 2.0's offline `Failed to install Anthropic marketplace` in its footer)."""
+    if not looks:
+        raise ValueError(f"{scenario}: no look to make a shot of")
+    last = looks[-1]
+    return Shot(scenario, label, last.screen, last.pane, last.facts, last.at, started_at, note, looks[:-1])
+
+
 def shoot(
     pane: Pane, scenario: str, label: State, started_at: float, note: str = "", screen: str | None = None
 ) -> Shot:
