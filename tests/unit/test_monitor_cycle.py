@@ -182,3 +182,35 @@ def test_an_observation_seen_again_is_the_copy_replace_would_make() -> None:
     tools = ToolTrack(9, ((1.0, 2.0), (3.0, 2.5)))
     assert prev.again(3.0, tools) == replace(prev, at=3.0, tools=tools)
     assert prev.again(3.0, None, unchanged_since=2.0) == replace(prev, at=3.0, tools=None, unchanged_since=2.0)
+
+
+def test_a_frame_that_only_turned_its_spinner_is_not_laid_out_again(monkeypatch: Any) -> None:
+    """The spinner's frame and clock moved: the record's progress text is reused (no layout read);
+    a token counter that moved is read afresh, and a frozen-but-for-its-clock screen still goes stuck."""
+    from tmux_orc.core import tracker
+
+    reads: list[str] = []
+    real = tracker.read_layout
+
+    def counting(screen: str, shape: Any) -> Any:
+        reads.append(screen)
+        return real(screen, shape)
+
+    monkeypatch.setattr(tracker, "read_layout", counting)
+
+    async def scenario() -> None:
+        core, scripted, now = make_core(stuck_after=20.0)
+        await turn(core, scripted, now, working(0, 1, 10))
+        await turn(core, scripted, now, working(1, 2, 20))
+        reads.clear()
+        for second in range(3, 8):
+            await turn(core, scripted, now, working(second, second, 20))
+        assert reads == []  # frame and clock only
+        await turn(core, scripted, now, working(9, 9, 30))
+        assert len(reads) == 1  # the counter moved: progress, read
+        rec = core.tracker.records["team:0.0"]
+        for second in range(10, 40):
+            await turn(core, scripted, now, working(second, second, 30))
+        assert rec.view.state is State.STUCK
+
+    asyncio.run(scenario())

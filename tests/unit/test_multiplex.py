@@ -292,3 +292,16 @@ def test_spinner_hold_reaches_every_servers_change_feed(tmp_path: Path) -> None:
     streamed = TmuxServers(watched, spinner_hold=0)
     assert all(not s.feed.flow_control for s in streamed.servers.values())
     assert all(s.feed.hold == HOLD for s in TmuxServers(watched).servers.values())
+
+
+def test_an_unchanged_row_is_qualified_once(tmp_path: Path) -> None:
+    """The source gives an unchanged row as the same object: it gets the same qualified one back; a row
+    that changed, or an equal row from another object, is qualified afresh (and equal to it)."""
+    work = server(servers_in(tmp_path, "work"), "work")
+    row, other = pane("%3"), pane("%4", index=1)
+    first = work.qualify_all([row, other])
+    again = work.qualify_all([row, replace(other, title="✶ busy")])
+    assert again[0] is first[0] and again[1] is not first[1] and again[1].title == "✶ busy"
+    copy = replace(row)
+    fresh = work.qualify_all([copy])
+    assert fresh[0] is not first[0] and fresh[0] == first[0] and fresh[0].pane_id == "work.%3"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -108,3 +109,23 @@ def test_odd_lines_are_warned_about_once_then_quietly(caplog: pytest.LogCaptureF
             assert parse_pane_listing("garbage\n\n") == []
     levels = [r.levelno for r in caplog.records]
     assert levels.count(logging.WARNING) == 1 and levels.count(logging.DEBUG) == 4
+
+
+def test_rows_printed_again_are_the_same_objects() -> None:
+    """PaneRows parses a row once: printed again unchanged it is the same PaneInfo; a changed row and
+    a row that left and came back are parsed afresh; a broken-off listing leaves the last whole one."""
+    one = PaneInfo(pane_id="%1", session="s", window_index=0, window_name="Claude-a", pane_index=0, pane_pid=10,
+                   current_command="claude", session_id="$0", window_id="@0", title="⠋ a")
+    two = replace(one, pane_id="%2", window_index=1, pane_pid=11, window_id="@1", title="")
+    rows = fmt.PaneRows()
+    first = rows.parse([row(one), "not a row", row(two)])
+    rows.done()
+    assert first == [one, two]
+    changed = replace(one, title="⠙ a")
+    second = rows.parse([row(changed), row(two)])
+    rows.done()
+    assert second[0] == changed and second[1] is first[1]
+    third = rows.parse([row(one)])
+    assert third == [one] and third[0] is not first[0]  # it left the listing: parsed again
+    rows.forget()  # broken off: the last whole listing still counts
+    assert rows.parse([row(two)])[0] is first[1]

@@ -22,7 +22,7 @@ from tmux_orc.core.report import CycleReport as CycleReport
 from tmux_orc.core.report import unique_panes
 from tmux_orc.core.rollout import LEGACY
 from tmux_orc.core.strategy import MonitoringStrategy
-from tmux_orc.core.tracker import AgentRecord, StateTracker, screen_keys
+from tmux_orc.core.tracker import AgentRecord, StateTracker, record_keys
 from tmux_orc.core.trees import PaneTrees
 from tmux_orc.detect import toolcpu
 from tmux_orc.detect.catalog import Catalog
@@ -203,12 +203,16 @@ class MonitorCore:
 
     def _discover(self, pane: PaneInfo, facts: ProcessFacts, now: float, report: CycleReport) -> AgentRecord | None:
         role = role_from_window(pane.window_name, self.settings.agent_window_prefix, self.settings.roles)
-        known = self.tracker.knows(pane.target)
-        if role is None and not is_agent_kind(facts.kind) and not known:
-            return None
         strategy = self._assignment.get(pane.session, LEGACY)
         if strategy not in self.strategies:
             strategy = LEGACY
+        rec = self.tracker.records.get(pane.target)
+        if rec is not None and rec.pane is pane and rec.facts is facts and rec.view.strategy == strategy \
+                and rec.view.role == (role or Role.AGENT):
+            return rec  # the same row and the same tree reading as last cycle: nothing to update
+        known = rec is not None
+        if role is None and not is_agent_kind(facts.kind) and not known:
+            return None
         rec, appeared = self.tracker.upsert(pane, role or Role.AGENT, facts.kind, facts, strategy, now)
         if appeared:
             self.hooks.take_early(rec, now)
@@ -269,7 +273,7 @@ class MonitorCore:
             if screen is not None:
                 rec.screen = screen
             observation = classify(rec.screen, rec.pane, rec.facts, prev, self._context(rec, now), self.profiles)
-            keys = (screen_keys(rec.screen, rec.pane.title, self._shape(rec))
+            keys = (record_keys(rec, rec.screen, self._shape(rec))
                     if observation.verdict.state is State.WORKING else None)
             if prev is not None and rec.hash_stale and keys is not None and rec.keys is not None \
                     and keys.progress == rec.keys.progress:
@@ -313,7 +317,7 @@ class MonitorCore:
         if prev is None or prev.verdict.state is not State.WORKING or rec.keys is None:
             return None
         if (screen is not None and screen != rec.screen) or rec.pane.title != rec.inputs[1]:
-            keys = screen_keys(screen if screen is not None else rec.screen, rec.pane.title, self._shape(rec))
+            keys = record_keys(rec, screen if screen is not None else rec.screen, self._shape(rec))
             if keys.meaning != rec.keys.meaning:
                 return None
         else:

@@ -11,6 +11,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+from tmux_orc.detect.animation import same_but_animation
 from tmux_orc.detect.debounce import Debouncer
 from tmux_orc.detect.engine import hook_confirms
 from tmux_orc.detect.screen import ScreenShape, read_layout, without_clocks
@@ -48,10 +49,28 @@ def screen_keys(screen: str, title: str, shape: ScreenShape | None = None) -> Sc
     """The :class:`ScreenKeys` of a captured screen and its pane title, read as the stuck check reads a
     screen (:meth:`~tmux_orc.detect.screen.Layout.progress_text` of the agent kind's ``shape``): only the
     live region counts, so text further up the transcript never passes for progress or a new meaning."""
-    layout = read_layout(screen, shape or ScreenShape())
+    return keys_of(read_layout(screen, shape or ScreenShape()).progress_text(), title)
+
+
+def keys_of(progress_text: str, title: str) -> ScreenKeys:
+    """:func:`screen_keys` from the screen's progress text, already read, and the pane title."""
     title_text = without_clocks((_LEAD_FRAME.sub("", " " + title),))[0]
-    progress = layout.progress_text() + "\x00" + title_text
+    progress = progress_text + "\x00" + title_text
     return ScreenKeys(hash(_DIGITS.sub("#", progress)), hash(progress))
+
+
+def record_keys(rec: AgentRecord, screen: str, shape: ScreenShape | None) -> ScreenKeys:
+    """:func:`screen_keys` of ``screen`` and the record's pane title. The record remembers the last
+    screen's progress text: a screen that moved only in its animation since
+    (:func:`~tmux_orc.detect.animation.same_but_animation`) has that same text, without reading its
+    layout again (a spinner redraws many times a second)."""
+    known = rec.progress
+    if known is not None and known[0] is shape and same_but_animation(known[1], screen):
+        text = known[2]
+    else:
+        text = read_layout(screen, shape or ScreenShape()).progress_text()
+    rec.progress = (shape, screen, text)
+    return keys_of(text, rec.pane.title)
 
 
 @dataclass(slots=True)
@@ -70,6 +89,7 @@ class AgentRecord:
     hook_pending: bool = False  # a hook event arrived since the last observation
     inputs: tuple[object, ...] = ()  # what the last classification was computed from, besides the screen
     keys: ScreenKeys | None = None  # of ``screen`` (with its title), when it was a working screen
+    progress: tuple[ScreenShape | None, str, str] | None = None  # (shape, a screen, its progress text): record_keys's
     hash_stale: bool = False  # a working screen moved on without classification: observation.screen_hash is older
 
 

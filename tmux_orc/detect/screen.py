@@ -90,7 +90,7 @@ class Layout:
 
     def progress_text(self) -> str:
         """The text :meth:`fingerprint` hashes: the live window, input and footer, animation left out."""
-        window = tuple(_FRAME.sub("", line) for line in self.window or self.tail)
+        window = tuple(unframed(line) for line in self.window or self.tail)
         return "\n".join(without_clocks((*window, "\x00", *self.input_lines, "\x00", *self.footer)))
 
     def fingerprint(self) -> int:
@@ -143,11 +143,22 @@ def normalise(screen: str) -> list[str]:
     if len(screen) > MAX_LINES * MAX_WIDTH:
         screen = screen[-MAX_LINES * MAX_WIDTH :]
     text = ESCAPE_SEQUENCE.sub("", screen).replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")[-MAX_LINES:]
-    out = [_CONTROL.sub("", line[:MAX_WIDTH].expandtabs(8)).replace("\xa0", " ").rstrip() for line in lines]
+    out = [clean_line(line) for line in text.split("\n")[-MAX_LINES:]]
     while out and not out[-1].strip():
         out.pop()
     return out
+
+
+def clean_line(line: str) -> str:
+    """One line of a capture as :func:`normalise` keeps it (escape sequences aside): printable, cut to
+    MAX_WIDTH, tabs expanded, right-stripped."""
+    return _CONTROL.sub("", line[:MAX_WIDTH].expandtabs(8)).replace("\xa0", " ").rstrip()
+
+
+def unframed(line: str) -> str:
+    """A bare line of the live window without the animation in front of it (an entry's bullet, a
+    spinner frame before "Verb…"), as :meth:`Layout.progress_text` reads it."""
+    return _FRAME.sub("", line)
 
 
 def bare(line: str) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.model import CONCURRENT_STRATEGY, PaneInfo
 from tmux_orc.tmux.control import ControlClient, TmuxCommandError, TmuxDisconnected, TmuxTimeout
-from tmux_orc.tmux.format import PANE_FORMAT, parse_pane_lines
+from tmux_orc.tmux.format import PANE_FORMAT, PaneRows
 from tmux_orc.tmux.quoting import pane_target, quote
 from tmux_orc.tmux.runner import TmuxError, run_tmux
 
@@ -62,14 +62,22 @@ class _Seen:
     settled: bool  # the capture started in a later second than the pane's last activity
 
 
-async def list_panes(client: ControlClient, timeout: float | None = None) -> list[PaneInfo]:
-    """Every pane of the server (``list-panes -a``) over the control connection."""
+async def list_panes(client: ControlClient, timeout: float | None = None,
+                     rows: PaneRows | None = None) -> list[PaneInfo]:
+    """Every pane of the server (``list-panes -a``) over the control connection; ``rows``: the
+    server's last listing, whose unchanged rows are not parsed again."""
     lines = await client.command(f"list-panes -a -F {quote(PANE_FORMAT)}", timeout)
+    rows = rows or PaneRows()
     panes: list[PaneInfo] = []
-    for start in range(0, len(lines), PARSE_BATCH):
-        if start:
-            await asyncio.sleep(0)  # hundreds of rows: clients' calls are answered between batches
-        panes += parse_pane_lines(lines[start : start + PARSE_BATCH])
+    try:
+        for start in range(0, len(lines), PARSE_BATCH):
+            if start:
+                await asyncio.sleep(0)  # hundreds of rows: clients' calls are answered between batches
+            panes += rows.parse(lines[start : start + PARSE_BATCH])
+    except BaseException:  # failed or cancelled half way: what was parsed is not a whole listing
+        rows.forget()
+        raise
+    rows.done()
     return panes
 
 

@@ -110,23 +110,51 @@ def parse_pane_line(line: str) -> PaneInfo | None:
     )
 
 
+def _pane_row(line: str) -> PaneInfo | None:
+    """:func:`parse_pane_line`, warning (rarely) about a line that is not a pane row."""
+    global _last_warning
+    pane = parse_pane_line(line)
+    if pane is None and line.strip():
+        now = time.monotonic()
+        level = logging.WARNING if now - _last_warning >= _WARN_EVERY else logging.DEBUG
+        if level == logging.WARNING:
+            _last_warning = now
+        log.log(level, "ignoring a line of list-panes that is not a pane row (tmux older than 3.1?): %r", line[:200])
+    return pane
+
+
 def parse_pane_lines(lines: list[str]) -> list[PaneInfo]:
     """Every pane of the listing's lines; a line that is not a pane row is skipped (warned about rarely)."""
-    global _last_warning
-    panes = []
-    for line in lines:
-        pane = parse_pane_line(line)
-        if pane is None:
-            if line.strip():
-                now = time.monotonic()
-                level = logging.WARNING if now - _last_warning >= _WARN_EVERY else logging.DEBUG
-                if level == logging.WARNING:
-                    _last_warning = now
-                log.log(level, "ignoring a line of list-panes that is not a pane row (tmux older than 3.1?): %r",
-                        line[:200])
-            continue
-        panes.append(pane)
-    return panes
+    return [pane for line in lines if (pane := _pane_row(line)) is not None]
+
+
+class PaneRows:
+    """The rows of one server's last listing, parsed: a row tmux prints again unchanged is the same
+    :class:`PaneInfo` object, not parsed again (most rows, listing after listing; and the core then
+    knows it unchanged by identity)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, PaneInfo] = {}
+        self._next: dict[str, PaneInfo] = {}
+
+    def parse(self, lines: list[str]) -> list[PaneInfo]:
+        """The panes of part of a listing (:meth:`done` once the whole listing was parsed)."""
+        last, nxt = self._last, self._next
+        out = []
+        for line in lines:
+            pane = last.get(line) or nxt.get(line) or _pane_row(line)
+            if pane is not None:
+                nxt[line] = pane
+                out.append(pane)
+        return out
+
+    def done(self) -> None:
+        """The listing is whole: its rows are the ones the next listing is compared with."""
+        self._last, self._next = self._next, {}
+
+    def forget(self) -> None:
+        """A listing that broke off: start the next one afresh."""
+        self._next = {}
 
 
 def parse_pane_listing(text: str) -> list[PaneInfo]:

@@ -56,13 +56,19 @@ class TmuxServer:
     panes: list[PaneInfo] = field(default_factory=list)  # the last listing, qualified
     failures: int = 0
     retry_at: float = 0.0
-    _seen: dict[PaneInfo, PaneInfo] = field(default_factory=dict)  # last listing: as tmux said -> qualified
+    # the last listing, by id() of each row as the source gave it: (that row, qualified); the row held
+    # here keeps its id from being reused
+    _seen: dict[int, tuple[PaneInfo, PaneInfo]] = field(default_factory=dict)
 
     def qualify_all(self, panes: list[PaneInfo]) -> list[PaneInfo]:
-        """:meth:`qualified` of a whole listing (an unchanged row costs a lookup, not a copy)."""
+        """:meth:`qualified` of a whole listing. The source gives an unchanged row as the same object
+        (:class:`~tmux_orc.tmux.format.PaneRows`): it gets the same qualified one back, found by identity."""
         seen = self._seen
-        out = [seen.get(pane) or self.qualified(pane) for pane in panes]
-        self._seen = dict(zip(panes, out, strict=True))
+        out = []
+        for pane in panes:
+            known = seen.get(id(pane))
+            out.append(known[1] if known is not None and known[0] is pane else self.qualified(pane))
+        self._seen = {id(pane): (pane, mine) for pane, mine in zip(panes, out, strict=True)}
         return out
 
     def qualified(self, pane: PaneInfo) -> PaneInfo:

@@ -7,6 +7,7 @@ import logging
 from tmux_orc.model import PaneInfo
 from tmux_orc.tmux.concurrent import list_panes
 from tmux_orc.tmux.control import ControlClient, TmuxDisconnected, TmuxTimeout
+from tmux_orc.tmux.format import PaneRows
 from tmux_orc.tmux.polling import SubprocessPaneSource
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,12 @@ class ControlPaneSource:
         self.client = client
         self.fallback = fallback
         self.fallbacks = 0
+        self.rows = PaneRows()  # the last listing's rows, parsed
 
     async def list_panes(self) -> list[PaneInfo]:
         if await self.client.ensure_connected():
             try:
-                return await list_panes(self.client)
+                return await list_panes(self.client, rows=self.rows)
             except (TmuxDisconnected, TmuxTimeout) as exc:
                 log.debug("control client failed (%s); listing panes with a subprocess", exc)
         self.fallbacks += 1
