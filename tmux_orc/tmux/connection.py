@@ -100,11 +100,8 @@ class Connection:
             if len(rest) > LINE_LIMIT:
                 raise ValueError("line from tmux too long")
             # one decode for every whole line at once (a newline is never inside a UTF-8 sequence)
-            for index, line in enumerate(data[:end].decode("utf-8", "replace").split("\n") if end >= 0 else ()):
-                if index and index % YIELD_LINES == 0:
-                    await asyncio.sleep(0)  # a long reply (list-panes of 500 panes) lets clients' calls in
-                if not self._line(line):
-                    return
+            if end >= 0 and not await self._lines(data[:end].decode("utf-8", "replace")):
+                return
             if pause is not None:
                 self.stdout_transport.pause_reading()
                 try:
@@ -112,6 +109,52 @@ class Connection:
                 finally:
                     if not self.stdout_transport.is_closing():
                         self.stdout_transport.resume_reading()
+
+    async def _lines(self, text: str) -> bool:
+        """Whole lines (``text`` holds them joined by newlines); False once the protocol is out of step.
+
+        The lines of a reply block (a capture, a listing: most of what tmux sends) are taken in one slice
+        up to the block's closing guard, not one by one; every other line is a notification, handled
+        alone, with a turn of the event loop every YIELD_LINES of them."""
+        pos, size, handled = 0, len(text), 0
+        while pos <= size:
+            block = self._block
+            if block is not None:
+                guard = self._guard_in(text, pos, block[0])
+                if guard < 0:
+                    block[1].extend(text[pos:].split("\n"))
+                    return True
+                if guard > pos:
+                    block[1].extend(text[pos : guard - 1].split("\n"))
+                pos = guard  # the guard line itself is handled below: it ends the block
+            stop = text.find("\n", pos)
+            stop = size if stop < 0 else stop
+            if block is None:
+                handled += 1
+                if handled % YIELD_LINES == 0:
+                    await asyncio.sleep(0)  # a burst of notifications lets clients' calls in
+            if not self._line(text[pos:stop]):
+                return False
+            pos = stop + 1
+        return True
+
+    @staticmethod
+    def _guard_in(text: str, pos: int, begin: list[str]) -> int:
+        """Where, from ``pos``, the line closing the block opened by ``%begin <begin>`` starts (-1: not
+        in ``text``): a whole line ``%end <begin>`` or ``%error <begin>``, as :meth:`_line` reads it."""
+        found = -1
+        args = " ".join(begin)
+        for word in ("%end ", "%error "):
+            target = word + args
+            at = text.find(target, pos)
+            while at >= 0 and not (
+                (at == pos or text[at - 1] == "\n")
+                and (at + len(target) == len(text) or text[at + len(target)] == "\n")
+            ):
+                at = text.find(target, at + 1)
+            if at >= 0 and (found < 0 or at < found):
+                found = at
+        return found
 
     def _line(self, line: str) -> bool:
         """One line from tmux; False when the protocol is out of step (the connection is closed)."""
