@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,8 +266,10 @@ async def published_state(bus: MessageBus, index: int) -> str:
     return str(agent["state"]) if isinstance(agent, dict) else ""
 
 
-async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], probes: int) -> list[float]:
-    """Seconds from drawing a permission dialog to its AgentStateChanged(waiting_input)."""
+async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], probes: int,
+                        screen: Callable[[int], str] | None = None) -> list[float]:
+    """Seconds from drawing a permission dialog to its AgentStateChanged(waiting_input); ``screen``
+    shows what agent N's pane holds, to say on a miss whether the dialog was there at all."""
     latencies: list[float] = []
     rng = random.Random(7)
     for index in rng.sample(statics, min(probes, len(statics))):
@@ -283,7 +286,11 @@ async def probe_latency(watcher: Watcher, workdir: Path, statics: list[int], pro
         seen = await watcher.wait_change(window, "waiting_input", drawn, 20.0)
         latencies.append((seen - drawn) if seen is not None else float("inf"))
         if seen is None:
-            print(f"no waiting_input for {window}; signals seen: {watcher.changes[-5:]}", file=sys.stderr)
+            shown = ""
+            if screen is not None:
+                drawn_there = "Do you want to proceed?" in screen(index)
+                shown = "; the dialog is on its pane" if drawn_there else "; the dialog is NOT on its pane"
+            print(f"no waiting_input for {window}{shown}; signals seen: {watcher.changes[-5:]}", file=sys.stderr)
         back = time.monotonic()
         with open(fifo, "w") as fh:
             fh.write("idle\n")
@@ -366,7 +373,8 @@ async def measure(size: int, bench: Bench, workdir: Path, address: str, args: ar
         daemon_cpu, server_cpu = await cpu_window(daemon.pid, bench.server_pid, window)
         cycles = list(watcher.cycles)
         statics = [i for i in range(size) if not animating(i)]
-        latencies = await probe_latency(watcher, workdir, statics, args.probes)
+        latencies = await probe_latency(watcher, workdir, statics, args.probes,
+                                        lambda i: bench.tmux("capture-pane", "-p", "-t", f"bench:{i}"))
         row["change->signal p50 s"] = f"{percentile(latencies, 0.5):.2f}"
         row["change->signal p95 s"] = f"{percentile(latencies, 0.95):.2f}"
         spinners = [i for i in range(size) if animating(i)]

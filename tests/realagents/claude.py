@@ -19,7 +19,16 @@ from pathlib import Path
 
 from tests.realagents import fake_anthropic as fa
 from tests.realagents.harness import AGENTS_DIR, Pane, ScreenTimeout, TmuxBox, wait_proc_state
-from tests.realagents.shots import Look, Shot, last_look_shot, live_facts, shoot, watch, watch_until_frozen
+from tests.realagents.shots import (
+    Look,
+    Shot,
+    classify_shot,
+    last_look_shot,
+    live_facts,
+    shoot,
+    watch,
+    watch_until_frozen,
+)
 from tmux_orc.model import State
 
 CLAUDE_2 = "2.1.330"  # pinned in scripts/install-agents
@@ -388,24 +397,26 @@ def silent_tool(lab: ClaudeLab, seconds: float = 4.0, attempts: int = 3) -> Shot
     count does not, exactly as in a stalled stream; only the tool's CPU time tells them apart. The shot
     is taken once the screen has been frozen for ``seconds``.
 
-    The scenario is a tool that computes: a run in which the machine gave the tool less than half a CPU
-    while it was watched (a busy CI host once gave it 4% for 25 s) is not that scenario, and is run
+    The scenario is a tool that computes on a frozen screen: a run in which the machine gave the tool
+    less than half a CPU while it was watched (a busy CI host once gave it 4% for 25 s), or in which the
+    screen never stayed frozen for ``seconds`` before the tool ended, is not that scenario, and is run
     again once the tool has finished, ``attempts`` times at most."""
     agent = lab.launch("Claude-builder")
     agent.wait_ready()
     (agent.project / "spin.py").write_text(SPIN)
     agent.ask_before_tools()  # auto mode's classifier is not on the fake API
-    share = 0.0
+    note = "spinner frozen but for its clock while `python3 spin.py` computes"
+    share = frozen = 0.0
     for _attempt in range(attempts):
         history = _run_spin(lab, agent, seconds)
+        shot = last_look_shot(history, "silent-tool", State.WORKING, agent.started_at, note)
         share = _tool_share(history)
-        if share >= 0.5:
-            break
+        frozen = shot.at - classify_shot(shot, stuck_after=1e9, tool_cpu=False).unchanged_since
+        if share >= 0.5 and frozen >= seconds:
+            return shot
         agent.wait_ready(timeout=45)  # the tool ends 30 s after it started, then the answer comes
-    else:
-        raise AssertionError(f"the tool got {share:.0%} of a CPU while watched, {attempts} times: a starved machine")
-    note = "spinner frozen but for its clock while `python3 spin.py` computes"
-    return last_look_shot(history, "silent-tool", State.WORKING, agent.started_at, note)
+    raise AssertionError(f"the tool got {share:.0%} of a CPU and the screen stayed frozen {frozen:.1f} s while "
+                         f"watched, {attempts} times: a starved machine, or a screen that kept changing")
 
 
 def _run_spin(lab: ClaudeLab, agent: ClaudeAgent, seconds: float) -> tuple[Look, ...]:
