@@ -252,7 +252,7 @@ class MonitorCore:
         inputs = (rec.facts.key(), rec.pane.title, rec.pane.dead, rec.pane.width, len(rec.events))
         prev = rec.observation
         same_inputs = inputs == rec.inputs and not rec.hook_pending
-        # the title may animate while working: screen_keys reads it without its spinner frame
+        # the title may animate while working: record_keys reads it without its spinner frame
         same_but_title = not rec.hook_pending and inputs[:1] + inputs[2:] == rec.inputs[:1] + rec.inputs[2:]
         kept = self._still_working(rec, prev, screen, now) if same_but_title else None
         if (

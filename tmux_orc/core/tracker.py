@@ -45,23 +45,19 @@ class ScreenKeys:
     progress: int
 
 
-def screen_keys(screen: str, title: str, shape: ScreenShape | None = None) -> ScreenKeys:
-    """The :class:`ScreenKeys` of a captured screen and its pane title, read as the stuck check reads a
-    screen (:meth:`~tmux_orc.detect.screen.Layout.progress_text` of the agent kind's ``shape``): only the
-    live region counts, so text further up the transcript never passes for progress or a new meaning."""
-    return keys_of(read_layout(screen, shape or ScreenShape()).progress_text(), title)
-
-
 def keys_of(progress_text: str, title: str) -> ScreenKeys:
-    """:func:`screen_keys` from the screen's progress text, already read, and the pane title."""
+    """The :class:`ScreenKeys` of a screen's progress text and its pane title. The progress text is the
+    screen read as the stuck check reads it (:meth:`~tmux_orc.detect.screen.Layout.progress_text` of the
+    agent kind's shape): only the live region counts, so text further up the transcript never passes for
+    progress or a new meaning."""
     title_text = without_clocks((_LEAD_FRAME.sub("", " " + title),))[0]
     progress = progress_text + "\x00" + title_text
     return ScreenKeys(hash(_DIGITS.sub("#", progress)), hash(progress))
 
 
 def record_keys(rec: AgentRecord, screen: str, shape: ScreenShape | None) -> ScreenKeys:
-    """:func:`screen_keys` of ``screen`` and the record's pane title. The record remembers the last
-    screen's progress text: a screen that moved only in its animation since
+    """:func:`keys_of` ``screen`` and the record's pane title. The record remembers the last screen's
+    progress text: a screen that moved only in its animation since
     (:func:`~tmux_orc.detect.animation.same_but_animation`) has that same text, without reading its
     layout again (a spinner redraws many times a second)."""
     known = rec.progress

@@ -142,7 +142,7 @@ class PaneRows:
         last, nxt = self._last, self._next
         out = []
         for line in lines:
-            pane = last.get(line) or nxt.get(line) or _pane_row(line)
+            pane = last.get(line) or _pane_row(line)
             if pane is not None:
                 nxt[line] = pane
                 out.append(pane)
