@@ -93,8 +93,14 @@ class Settings(BaseSettings):
     spinner_hold: float = Field(
         1.0, ge=0, le=10,
         description="seconds tmux holds back the output of a pane printing only spinner frames and clocks, "
-                    "while a tmux server streams more than 300 such frames a second (0: never, every frame "
-                    "streamed); a dialog drawn over a stopped spinner is then read up to this + 0.35 s later")
+                    "while a tmux server streams more than spinner_stream_budget such frames a second (0: never, "
+                    "every frame streamed); a dialog drawn over a stopped spinner is then read up to this + 0.35 s "
+                    "later")
+    spinner_stream_budget: int = Field(
+        300, ge=0, le=1_000_000,
+        description="spinner frames and clocks a second one tmux server streams before spinner_hold starts "
+                    "holding them back (0: held from the first frame; fewer frames cost the tmux server less, "
+                    "a dialog drawn over a stopped spinner is then read up to spinner_hold + 0.35 s later)")
     rules_file: Path | None = Field(None, description="TOML file of extra detection rules")
 
     # --- rollout of monitoring strategies

@@ -61,6 +61,16 @@ def test_interval_of_a_tenth_is_accepted(monkeypatch: pytest.MonkeyPatch) -> Non
     assert load_settings().interval == 0.1
 
 
+@pytest.mark.parametrize("value", ["-1", "1.5", "many", "1000001"])
+def test_spinner_stream_budget_bounds(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    assert "TMUX_ORC_SPINNER_STREAM_BUDGET" in refused(monkeypatch, spinner_stream_budget=value)
+
+
+def test_spinner_stream_budget_of_zero_holds_from_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMUX_ORC_SPINNER_STREAM_BUDGET", "0")
+    assert load_settings().spinner_stream_budget == 0
+
+
 @pytest.mark.parametrize("name", FLOATS)
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity"])
 def test_every_float_must_be_finite(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -40,6 +40,16 @@ def streams(draw: st.DrawFn) -> tuple[list[str], list[list[str]], list[bool], li
     return lines, blocks, oks, notes
 
 
+class Pieces:
+    """A pipe that hands over these pieces, one a read, then its end."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+
+    async def read(self) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
 def reader_state() -> tuple[Connection, list[tuple[str, str]]]:
     conn = Connection.__new__(Connection)  # only the reader's state: no tmux process behind it
     notes: list[tuple[str, str]] = []
@@ -64,14 +74,13 @@ def test_blocks_and_notifications_come_out_as_line_by_line(
         futures = [asyncio.get_running_loop().create_future() for _ in blocks]
         conn.pending.extend(futures)
         data = ("\n".join(lines) + "\n").encode() if lines else b""
-        reader = asyncio.StreamReader()
+        pieces = []
         at, index = 0, 0
         while at < len(data):  # the pipe hands the stream over in pieces of any size
             size = cuts[index % len(cuts)]
-            reader.feed_data(data[at : at + size])
+            pieces.append(data[at : at + size])
             at, index = at + size, index + 1
-        reader.feed_eof()
-        await conn._read_batches(reader, None)
+        await conn._read_batches(Pieces(pieces), None)
         out: list[list[str] | str] = []
         for future in futures:
             exc = future.exception() if future.done() else None

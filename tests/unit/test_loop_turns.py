@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tests.unit.test_control_reader import Pieces
 from tests.unit.test_tmux_format import row
 from tmux_orc.model import PaneInfo
 from tmux_orc.tmux.concurrent import PARSE_BATCH, list_panes
@@ -62,10 +63,7 @@ def test_a_control_clients_long_read_is_handled_in_batches() -> None:
         conn.session, conn.exit_reason = "", ""
         conn.attached = asyncio.get_running_loop().create_future()
         conn.on_notification = lambda name, rest: seen.append(turns[0])
-        reader = asyncio.StreamReader()
-        reader.feed_data(b"%output %1 frame\n" * (5 * YIELD_LINES))
-        reader.feed_eof()
-        await conn._read_batches(reader, None)
+        await conn._read_batches(Pieces([b"%output %1 frame\n" * (5 * YIELD_LINES)]), None)
         return seen
 
     seen, _turns = asyncio.run(counting_turns(scenario))

@@ -21,7 +21,7 @@ from tmux_orc.core.strategy import CaptureResult
 from tmux_orc.core.tracker import StateTracker
 from tmux_orc.model import PaneInfo, ProcessFacts, Role
 from tmux_orc.sockets import WatchedSockets
-from tmux_orc.tmux.flow import HOLD
+from tmux_orc.tmux.flow import HOLD, STREAM_BUDGET
 from tmux_orc.tmux.multiplex import MultiFeed, MultiPaneActions, MultiPaneSource, RoutedStrategy
 from tmux_orc.tmux.servers import ServerGone, TmuxServer, TmuxServers
 
@@ -292,6 +292,9 @@ def test_spinner_hold_reaches_every_servers_change_feed(tmp_path: Path) -> None:
     streamed = TmuxServers(watched, spinner_hold=0)
     assert all(not s.feed.flow_control for s in streamed.servers.values())
     assert all(s.feed.hold == HOLD for s in TmuxServers(watched).servers.values())
+    budgets = {s.feed.meter.budget for s in TmuxServers(watched, stream_budget=0).servers.values()}
+    assert budgets == {0}
+    assert {s.feed.meter.budget for s in TmuxServers(watched).servers.values()} == {STREAM_BUDGET}
 
 
 def test_an_unchanged_row_is_qualified_once(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # Settings a running daemon keeps until it restarts (they shape connections and components built once).
 RESTART_ONLY = ("tmux_socket", "state_dir", "command_timeout", "control_max_in_flight", "spinner_hold",
-                "strategy_plugins", "new_strategy", "log_format")
+                "spinner_stream_budget", "strategy_plugins", "new_strategy", "log_format")
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ async def build_components(settings: Settings, bus: MessageBus) -> AsyncIterator
         # every tmux server watched, each with its own connections; the core sees one of each port
         watched = WatchedSockets(settings.tmux_socket, socket_dir())
         servers = TmuxServers(watched, command_timeout=timeout, max_in_flight=settings.control_max_in_flight,
-                              spinner_hold=settings.spinner_hold)
+                              spinner_hold=settings.spinner_hold, stream_budget=settings.spinner_stream_budget)
         stack.push_async_callback(servers.aclose)
         actions = MultiPaneActions(servers)
         strategies: dict[str, MonitoringStrategy] = {

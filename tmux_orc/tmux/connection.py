@@ -12,7 +12,9 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
+from tmux_orc.tmux.pipe import PipeReader
 from tmux_orc.tmux.runner import TmuxError, TmuxUnavailable, clean_environment
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,13 @@ LINE_LIMIT = 1 << 22  # longest line read from tmux (a capture of a very wide pa
 _STDERR_LINES = 5
 
 NotificationHandler = Callable[[str, str], None]  # ("%output", "%3 text...") for each notification line
+
+
+class ChunkSource(Protocol):
+    """Where tmux's output comes from (:class:`~tmux_orc.tmux.pipe.PipeReader`)."""
+
+    async def read(self) -> bytes:
+        """The bytes available now, waiting for some; ``b""`` at the end."""
 
 
 class TmuxCommandError(TmuxError):
@@ -43,12 +52,11 @@ class TmuxDisconnected(TmuxUnavailable):
 class Connection:
     """One running ``tmux -C`` process: its pipes, the replies still owed, and the reader tasks."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, stdout: asyncio.StreamReader,
-                 stdout_transport: asyncio.ReadTransport, max_in_flight: int,
+    def __init__(self, proc: asyncio.subprocess.Process, stdout: PipeReader, max_in_flight: int,
                  on_notification: NotificationHandler | None = None, batch: float | None = None) -> None:
         assert proc.stdin is not None and proc.stderr is not None
         self.proc = proc
-        self.stdout_transport = stdout_transport  # paused between an output client's batches
+        self.stdout = stdout
         self.stdin = proc.stdin
         self.pending: deque[asyncio.Future[list[str]]] = deque()
         self.slots = asyncio.Semaphore(max_in_flight)
@@ -81,19 +89,21 @@ class Connection:
         finally:
             future.cancel()  # no-op once answered; else its late reply is dropped unread
 
-    async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
+    async def _read_stdout(self, stdout: PipeReader) -> None:
         try:
             await self._read_batches(stdout, self.batch)
-        except (ValueError, asyncio.LimitOverrunError, ConnectionError) as exc:
+        except (ValueError, OSError) as exc:
             self.close_with(f"tmux control connection broke: {exc}")
+        finally:
+            stdout.close()  # the descriptor lives as long as its reader (cancelled or done)
         await self._reap()
 
-    async def _read_batches(self, stdout: asyncio.StreamReader, pause: float | None) -> None:
+    async def _read_batches(self, stdout: ChunkSource, pause: float | None) -> None:
         """Whatever arrived, split into lines at once; with ``pause``, then nothing is read for that long
-        (the pipe holds what comes meanwhile): an output client wakes the loop a few times a second,
-        however many ``%output`` lines tmux writes."""
+        (the pipe, and tmux behind it, hold what comes meanwhile): an output client wakes the loop a few
+        times a second, however many ``%output`` lines tmux writes."""
         rest = b""
-        while chunk := await stdout.read(LINE_LIMIT):
+        while chunk := await stdout.read():
             data = rest + chunk
             end = data.rfind(b"\n")  # what follows the last newline waits for the next chunk
             rest = data[end + 1 :]
@@ -103,12 +113,7 @@ class Connection:
             if end >= 0 and not await self._lines(data[:end].decode("utf-8", "replace")):
                 return
             if pause is not None:
-                self.stdout_transport.pause_reading()
-                try:
-                    await asyncio.sleep(pause)
-                finally:
-                    if not self.stdout_transport.is_closing():
-                        self.stdout_transport.resume_reading()
+                await asyncio.sleep(pause)
 
     async def _lines(self, text: str) -> bool:
         """Whole lines (``text`` holds them joined by newlines); False once the protocol is out of step.
@@ -245,14 +250,13 @@ class Connection:
     async def shutdown(self) -> None:
         self.close_with("tmux control client closed")
         await asyncio.gather(self._reader, return_exceptions=True)
-        self.stdout_transport.close()
+        self.stdout.close()
         self._stderr.cancel()
         await asyncio.gather(self._stderr, return_exceptions=True)
 
 
-async def spawn(argv: list[str]) -> tuple[asyncio.subprocess.Process, asyncio.StreamReader, asyncio.ReadTransport]:
-    """Start ``tmux -C``; its stdout is a pipe of our own, so its transport can pause between batches."""
-    loop = asyncio.get_running_loop()
+async def spawn(argv: list[str]) -> tuple[asyncio.subprocess.Process, PipeReader]:
+    """Start ``tmux -C``; its stdout is a pipe of our own, read straight from its descriptor."""
     read_end, write_end = os.pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -268,7 +272,4 @@ async def spawn(argv: list[str]) -> tuple[asyncio.subprocess.Process, asyncio.St
         raise
     finally:
         os.close(write_end)
-    stdout = asyncio.StreamReader(limit=LINE_LIMIT, loop=loop)
-    pipe = os.fdopen(read_end, "rb", buffering=0)
-    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout, loop=loop), pipe)
-    return proc, stdout, transport
+    return proc, PipeReader(read_end)

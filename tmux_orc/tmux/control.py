@@ -150,12 +150,12 @@ class ControlClient:
                 return
             await self._drop()
             try:
-                proc, stdout, transport = await spawn(self.argv())
+                proc, stdout = await spawn(self.argv())
             except OSError as exc:
                 self.last_error = f"cannot run {self.tmux}: {exc.strerror}"
                 raise TmuxDisconnected(self.last_error) from None
             batch = OUTPUT_BATCH if self.output_pause_after is not None else None
-            conn = Connection(proc, stdout, transport, self.max_in_flight, self.on_notification, batch)
+            conn = Connection(proc, stdout, self.max_in_flight, self.on_notification, batch)
             try:
                 await asyncio.wait_for(asyncio.shield(conn.attached), self.connect_timeout)
             except TimeoutError:

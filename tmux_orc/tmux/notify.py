@@ -15,17 +15,17 @@ permission dialog drawn over it is read at once. ``%window-add``, ``%window-clos
 ``%window-renamed``, ``%sessions-changed`` and ``%unlinked-window-close`` bring the next full
 reconciliation forward (``on_structure``); it still runs every ``interval`` regardless.
 
-Flow control (:mod:`tmux_orc.tmux.flow`): panes without a followed agent are held back once they
-print (``refresh-client -A '%N:pause'``); the cycle reads them. A followed pane's frames that say
-nothing new stream on while this server's output client gets fewer than ``STREAM_BUDGET`` of them a
-second (a dialog drawn over a stopped spinner is then read as it comes); above that, such a frame
-holds its pane for ``hold`` seconds, after which it must print again within ``quiet`` or it is read.
-News is never held (it is read ~100 ms later, as it comes). So under many spinners each costs tmux
-about one ``%output`` a second instead of one per frame, and a dialog drawn over a stopped spinner is
-read ``hold`` + ``quiet`` seconds later at most;
-panes whose output was dropped are :meth:`OutputWatch.unsure` until read (the follower reads them
-every few reconciliations). Pauses are sent ``PAUSE_BATCH`` after the first frame that asks for one,
-for every pane that asked meanwhile: spinners let go together print their next frames together.
+Flow control (:mod:`tmux_orc.tmux.flow`): panes without a followed agent are held back once they print
+(``refresh-client -A '%N:pause'``); the cycle reads them. A followed pane's frames that say nothing new
+stream on while this server's output client gets fewer than ``STREAM_BUDGET`` of them a second (the
+``spinner_stream_budget`` setting; a dialog drawn over a stopped spinner is then read as it comes);
+above that, such a frame holds its pane for ``hold`` seconds, after which it must print again within
+``quiet`` or it is read. News is never held (it is read ~100 ms later, as it comes). So under many
+spinners each costs tmux about one ``%output`` a second instead of one per frame, and a dialog drawn
+over a stopped spinner is read ``hold`` + ``quiet`` seconds later at most; panes whose output was
+dropped are :meth:`OutputWatch.unsure` until read (the follower reads them every few reconciliations).
+Pauses are sent ``PAUSE_BATCH`` after the first frame that asks for one, for every pane that asked
+meanwhile: spinners let go together print their next frames together.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 
 from tmux_orc.tmux.control import ControlClient, quote
-from tmux_orc.tmux.flow import HOLD, QUIET, FrameMeter, PaneFlow
+from tmux_orc.tmux.flow import HOLD, QUIET, STREAM_BUDGET, FrameMeter, PaneFlow
 from tmux_orc.tmux.runner import TMUX, TmuxError
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class OutputWatch:
 
     def __init__(self, socket_path: str | None, *, coalesce: float = COALESCE, pause_after: int = 1,
                  command_timeout: float = 2.0, tmux: str = TMUX, hold: float = HOLD, quiet: float = QUIET,
-                 flow_control: bool = True) -> None:
+                 flow_control: bool = True, stream_budget: int = STREAM_BUDGET) -> None:
         self.socket_path = socket_path
         self.coalesce = coalesce
         self.pause_after = pause_after
@@ -85,7 +85,7 @@ class OutputWatch:
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._flows: dict[str, PaneFlow] = {}  # session id -> what its output client holds back
-        self.meter = FrameMeter()  # spinners are held back only while this server's frames are many
+        self.meter = FrameMeter(stream_budget)  # spinners are held back only while this server's frames are many
         self._followed: set[str] | None = None  # pane ids with an agent to follow; None: all
         self._flushing: set[str] = set()  # sessions with pauses about to be sent
         self._pacer: asyncio.Task[None] | None = None

@@ -23,7 +23,7 @@ from tmux_orc.sockets import SEPARATOR, WatchedSockets, find_sockets
 from tmux_orc.tmux.actions import TmuxPaneActions
 from tmux_orc.tmux.concurrent import ConcurrentStrategy
 from tmux_orc.tmux.control import ControlClient
-from tmux_orc.tmux.flow import HOLD
+from tmux_orc.tmux.flow import HOLD, STREAM_BUDGET
 from tmux_orc.tmux.notify import OutputWatch
 from tmux_orc.tmux.polling import PollingStrategy, SubprocessPaneSource
 from tmux_orc.tmux.runner import TMUX
@@ -117,11 +117,12 @@ class TmuxServers:
     """The watched servers, by socket path, kept current by :meth:`refresh`."""
 
     def __init__(self, watched: WatchedSockets, *, command_timeout: float = 2.0, max_in_flight: int = 64,
-                 tmux: str = TMUX, spinner_hold: float = HOLD) -> None:
+                 tmux: str = TMUX, spinner_hold: float = HOLD, stream_budget: int = STREAM_BUDGET) -> None:
         self.watched = watched
         self.command_timeout = command_timeout
         self.max_in_flight = max_in_flight
         self.spinner_hold = spinner_hold  # 0: no flow control, every frame streamed
+        self.stream_budget = stream_budget  # spinner frames a second streamed before holding starts
         self.tmux = tmux
         self.servers: dict[str, TmuxServer] = {}
         self.on_structure: Callable[[], None] | None = None  # a window or session came or went somewhere
@@ -151,7 +152,7 @@ class TmuxServers:
         timeout = self.command_timeout
         client = ControlClient(path, command_timeout=timeout, max_in_flight=self.max_in_flight, tmux=self.tmux)
         feed = OutputWatch(path, command_timeout=timeout, tmux=self.tmux, hold=self.spinner_hold or HOLD,
-                           flow_control=self.spinner_hold > 0)
+                           flow_control=self.spinner_hold > 0, stream_budget=self.stream_budget)
         feed.on_structure = self._structure
         strategies: dict[str, MonitoringStrategy] = {LEGACY_STRATEGY: PollingStrategy(path, timeout),
                                                      CONCURRENT_STRATEGY: ConcurrentStrategy(client, timeout)}
