@@ -38,6 +38,7 @@ class FakeCore:
 
     def __init__(self) -> None:
         self.cycles = 0
+        self.last_full_cycle = -1
         self.running = True
         self.confirm_at: dict[str, float] = {}
         self.rereads: list[set[str]] = []
@@ -76,3 +77,26 @@ def test_held_back_panes_are_read_every_few_cycles_not_every_cycle() -> None:
     every = follow.UNSURE_EVERY
     assert calls == [every, 2 * every, 3 * every]
     assert rereads == [{"%1"}] * 3
+
+
+def test_a_full_refresh_counts_as_a_reading_of_the_held_back_panes() -> None:
+    """The cycle's full refresh captured every pane, held ones too: the next reading of the unsure
+    panes comes UNSURE_EVERY cycles after it, not right after it."""
+    every = follow.UNSURE_EVERY
+
+    async def scenario() -> list[int]:
+        core, feed = FakeCore(), FakeFeed()
+        feed.core = core
+        task = asyncio.get_running_loop().create_task(follow.follow_changes(core, feed))  # type: ignore[arg-type]
+        for _ in range(4 * every):
+            await asyncio.sleep(0.02)
+            if core.cycles == every + 1:
+                core.last_full_cycle = core.cycles  # this cycle reads every pane
+            core.cycles += 1
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return feed.unsure_calls
+
+    full_done = every + 2  # the count of cycles once that full refresh is over
+    assert asyncio.run(scenario()) == [every, full_done + every, full_done + 2 * every]

@@ -11,7 +11,10 @@ A feed may hold back a spinner's frames. A spinner that stops (the agent asks, o
 by the feed within about a second; what the unsure readings add is a change drawn while the same
 spinner went on (a line printed above it), which no state hangs on. Reading every held spinner at
 every cycle cost more than the rest of the cycle (40 captures every 2 s at 100 agents), so they are
-read every ``UNSURE_EVERY`` cycles (and by each full refresh of the cycle).
+read every ``UNSURE_EVERY`` cycles, counted from the last reading of them or the last full refresh of
+the cycle, whichever is later (a full refresh reads every pane, held ones too: at the default 10 cycles
+between full refreshes, a held spinner is read by one or the other every 5 cycles, half the captures
+of reading it at both).
 """
 
 from __future__ import annotations
@@ -68,7 +71,9 @@ async def follow_changes(core: MonitorCore, feed: ChangeFeed) -> None:
                     await feed.watch(core.followed_sessions(), followed_panes(core))
                 else:
                     await feed.watch(set(), set())
-                if not first and core.running and core.cycles - unsure_at >= UNSURE_EVERY:
+                # a full refresh read every pane, held ones too: it counts as a reading of the unsure ones
+                read_at = max(unsure_at, core.last_full_cycle + 1)
+                if not first and core.running and core.cycles - read_at >= UNSURE_EVERY:
                     unsure_at = core.cycles
                     if unsure := await feed.unsure():
                         await core.reread(unsure)

@@ -83,6 +83,7 @@ class MonitorCore:
         self.last_cycle_ms = 0.0
         self.started_at = clock()
         self._full_refresh_countdown = 0
+        self.last_full_cycle = -1  # the number of the last cycle that read every pane (held ones too)
         self.catalog: Catalog = load_agents(settings.resolved_agents_dir(), settings.rules_file)
         self._cycle_lock = asyncio.Lock()
         self.hooks = HookInbox(self.tracker, clock)
@@ -182,6 +183,7 @@ class MonitorCore:
         full = self._full_refresh_countdown <= 0
         if full:
             self._full_refresh_countdown = self.settings.full_refresh_every
+            self.last_full_cycle = self.cycles
         # A pane the change feed follows is read the moment it prints news (core.follow): between full
         # refreshes the cycle leaves it out, and its verdict stands on the last reading. Only once its
         # session was followed at the last cycle too: what it drew before the feed attached is read here.
