@@ -37,6 +37,8 @@ API_KEY = "sk-ant-api03-" + "f" * 60 + "FAKEKEYFORTESTS00001"
 PS1 = r"user@host:\w$ "
 TRUST_YES = r"Yes, I trust this folder|Yes, proceed"
 NAMES = ("claude",)  # what the agent process is called under the pane (comm / argv[0])
+# the transcript's error line: a bare "429" also matches the fake API's port in the welcome box (:34299)
+API_ERROR_429 = r"(?i)\bapi error\b.*\b429\b"
 
 
 def claude_prefix(generation: int) -> Path:
@@ -307,7 +309,8 @@ def main_flow(lab: ClaudeLab) -> Iterator[Shot]:
     fake.push(*[fa.rate_limited()] * 3)  # 2.0 (like 1.x) retries a failed stream without streaming
     agent.send("once more")
     yield agent.shot(
-        "429", State.RATE_LIMITED, "● API Error: Request rejected (429) · <message>", pane.wait_regex(r"429")
+        "429", State.RATE_LIMITED, "● API Error: Request rejected (429) · <message>",
+        pane.wait_regex(API_ERROR_429),
     )
     agent.wait_ready()
 
@@ -517,7 +520,7 @@ def gen1_flow(lab: ClaudeLab) -> Iterator[Shot]:
     fake.clear()
     fake.push(*[fa.rate_limited()] * 3)  # 1.x retries a failed stream without streaming
     agent.send("once more")
-    yield agent.shot("429", State.RATE_LIMITED, "API Error 429 in the transcript", pane.wait_text("429"))
+    yield agent.shot("429", State.RATE_LIMITED, "API Error 429 in the transcript", pane.wait_regex(API_ERROR_429))
     agent.wait_ready()
     fake.clear()
     pane.signal_agent(NAMES, signal.SIGKILL)
