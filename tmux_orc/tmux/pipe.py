@@ -38,10 +38,8 @@ class PipeReader:
             except BlockingIOError:
                 await self._readable()
                 continue
-            if len(data) < CHUNK:
-                return data
             parts, size = [data], len(data)
-            while size < MOST:
+            while len(parts[-1]) == CHUNK and size < MOST:  # a full read: more may be waiting
                 try:
                     more = os.read(self.fd, CHUNK)
                 except BlockingIOError:
@@ -50,9 +48,7 @@ class PipeReader:
                     break  # end of file: the next read() says so
                 parts.append(more)
                 size += len(more)
-                if len(more) < CHUNK:
-                    break
-            return b"".join(parts)
+            return b"".join(parts)  # one part: that very object, no copy
 
     async def _readable(self) -> None:
         """Wait until the descriptor is readable (data or end of file)."""
